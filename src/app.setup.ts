@@ -1,0 +1,44 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FastifyServerOptions } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { BEARER_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-auth.decorator';
+import { ProblemDetailsFilter, sendProblem } from './common/filters/problem-details.filter';
+import { createValidationPipe } from './common/validation';
+import { Environment } from './config/environment';
+
+export function fastifyOptions(env: Environment): FastifyServerOptions {
+  return {
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    // Slow clients may not hold a connection open indefinitely.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+  };
+}
+
+/** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
+export function configureApp(app: NestFastifyApplication): void {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  // Body parsing and size errors happen before Nest routes the request.
+  app.getHttpAdapter().getInstance().setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
+  app.enableShutdownHooks();
+  setUpSwagger(app);
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Organization Management Service')
+    .setDescription(
+      'Multi-tenant organization management: every organization gets its own storage, and its admin ' +
+        'logs in for a bearer token. Errors are RFC 9457 problem details (application/problem+json).',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
+    .addOAuth2({ type: 'oauth2', flows: { password: { tokenUrl: '/admin/login', scopes: {} } } }, OAUTH2_SCHEME)
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,100 @@
+import { ConflictException, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, Types } from 'mongoose';
+import { isDuplicateKeyError } from '../common/mongo-errors';
+import { Admin, AdminRole } from './schemas/admin.schema';
+
+export interface NewOrganizationAdmin {
+  id: Types.ObjectId;
+  email: string;
+  passwordHash: string;
+  organizationId: Types.ObjectId;
+}
+
+export interface CredentialChange {
+  email?: string;
+  passwordHash?: string;
+}
+
+const EMAIL_TAKEN = 'An admin with this email already exists';
+
+@Injectable()
+export class AdminsService implements OnModuleInit {
+  constructor(@InjectModel(Admin.name) private readonly admins: Model<Admin>) {}
+
+  /** The unique email index must exist before the first request can race another. */
+  async onModuleInit(): Promise<void> {
+    await this.admins.init();
+  }
+
+  async createOrganizationAdmin(admin: NewOrganizationAdmin): Promise<void> {
+    await this.rethrowingDuplicateEmail(
+      this.admins.create({
+        _id: admin.id,
+        email: admin.email,
+        password_hash: admin.passwordHash,
+        role: AdminRole.Admin,
+        organization_id: admin.organizationId,
+      }),
+    );
+  }
+
+  findByEmail(email: string) {
+    return this.admins.findOne({ email: normalizeEmail(email) }).lean().exec();
+  }
+
+  findById(id: Types.ObjectId | string) {
+    return this.admins.findById(id).lean().exec();
+  }
+
+  async emailsById(ids: Types.ObjectId[]): Promise<Map<string, string>> {
+    const admins = await this.admins.find({ _id: { $in: ids } }, { email: 1 }).lean().exec();
+    return new Map(admins.map((admin) => [admin._id.toString(), admin.email]));
+  }
+
+  async isEmailTakenByAnother(email: string, adminId: Types.ObjectId): Promise<boolean> {
+    const owner = await this.admins.exists({ email: normalizeEmail(email), _id: { $ne: adminId } });
+    return owner !== null;
+  }
+
+  /** One atomic update: the new credentials and the revocation of every older token. */
+  async changeCredentials(adminId: Types.ObjectId, change: CredentialChange): Promise<void> {
+    const set = {
+      ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
+      ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
+    };
+    await this.rethrowingDuplicateEmail(
+      this.admins.updateOne({ _id: adminId }, { $set: set, $inc: { token_version: 1 } }).exec(),
+    );
+  }
+
+  async deleteByOrganization(organizationId: Types.ObjectId): Promise<void> {
+    await this.admins.deleteMany({ organization_id: organizationId }).exec();
+  }
+
+  /** Creates the superadmin, or brings its password up to date, keeping its id and so its tokens. */
+  async upsertSuperadmin(email: string, passwordHash: string): Promise<void> {
+    await this.admins
+      .updateOne(
+        { email: normalizeEmail(email) },
+        {
+          $set: { password_hash: passwordHash, role: AdminRole.Superadmin, organization_id: null },
+          $inc: { token_version: 1 },
+        },
+        { upsert: true },
+      )
+      .exec();
+  }
+
+  private async rethrowingDuplicateEmail<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await operation;
+    } catch (error) {
+      throw isDuplicateKeyError(error) ? new ConflictException(EMAIL_TAKEN) : error;
+    }
+  }
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,38 @@
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAuth } from '../common/decorators/api-auth.decorator';
+import { ApiProblems } from '../common/decorators/api-problems.decorator';
+import { CurrentAdmin } from '../common/decorators/current-admin.decorator';
+import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
+import { AuthService } from './auth.service';
+import type { AuthenticatedAdmin } from './authenticated-admin';
+import { CurrentAdminEnvelopeDto } from './dto/current-admin.dto';
+import { LoginDto } from './dto/login.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+
+@ApiTags('Admin')
+@Controller('admin')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Log in as an admin and receive a bearer token' })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, 401, 413)
+  login(@Body() body: LoginDto): Promise<TokenResponseDto> {
+    return this.auth.login((body.email ?? body.username) as string, body.password);
+  }
+
+  @Get('me')
+  @UseGuards(JwtAuthGuard)
+  @ApiAuth()
+  @ApiOperation({ summary: 'The admin behind the token' })
+  @ApiOkResponse({ type: CurrentAdminEnvelopeDto })
+  @ApiProblems(401)
+  me(@CurrentAdmin() admin: AuthenticatedAdmin): CurrentAdminEnvelopeDto {
+    return { success: true, message: 'Current admin retrieved', data: this.auth.describe(admin) };
+  }
+}

@@ -1,0 +1,26 @@
+import { Tenant, TenantState } from '../tenancy/tenant';
+import { AdminRole } from './schemas/admin.schema';
+
+export interface AdminOrganization extends Tenant {
+  readonly name: string;
+  readonly state: TenantState;
+}
+
+/** Who made the request, as re-read from the database for every verified token. */
+export interface AuthenticatedAdmin {
+  readonly adminId: string;
+  readonly email: string;
+  readonly role: AdminRole;
+  /** Null for a superadmin. */
+  readonly organization: AdminOrganization | null;
+}
+
+export interface AccessTokenClaims {
+  sub: string;
+  org: string | null;
+  role: AdminRole;
+  ver: number;
+}
+
+/** Tokens of an organization that is being created or deleted no longer open anything. */
+export const TOKEN_USABLE_STATES: ReadonlySet<TenantState> = new Set([TenantState.Active, TenantState.Renaming]);

@@ -1,0 +1,58 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectModel } from '@nestjs/mongoose';
+import { PassportStrategy } from '@nestjs/passport';
+import { isValidObjectId, Model } from 'mongoose';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Environment } from '../config/environment';
+import { Organization } from '../organizations/schemas/organization.schema';
+import { tenantOf } from '../organizations/organization-tenant';
+import { AdminsService } from './admins.service';
+import { AccessTokenClaims, AdminOrganization, AuthenticatedAdmin, TOKEN_USABLE_STATES } from './authenticated-admin';
+import { AdminRole } from './schemas/admin.schema';
+
+const INVALID_TOKEN = 'Invalid or expired token';
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy) {
+  constructor(
+    config: ConfigService<Environment, true>,
+    private readonly admins: AdminsService,
+    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.get('JWT_SECRET', { infer: true }),
+      algorithms: ['HS256'],
+      ignoreExpiration: false,
+    });
+  }
+
+  /** The signature proves who issued the token; the database says whether it still counts. */
+  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthenticatedAdmin> {
+    if (!isValidObjectId(claims.sub) || typeof claims.ver !== 'number') {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    const admin = await this.admins.findById(claims.sub as string);
+    if (!admin || admin.token_version !== claims.ver || admin.role !== claims.role) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    const organizationId = admin.organization_id?.toString() ?? null;
+    if (organizationId !== (claims.org ?? null)) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    const organization = organizationId ? await this.loadOrganization(organizationId) : null;
+    if (admin.role === AdminRole.Admin && !organization) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    return { adminId: admin._id.toString(), email: admin.email, role: admin.role, organization };
+  }
+
+  private async loadOrganization(id: string): Promise<AdminOrganization | null> {
+    const organization = await this.organizations.findById(id).lean().exec();
+    if (!organization || !TOKEN_USABLE_STATES.has(organization.state)) {
+      return null;
+    }
+    return { ...tenantOf(organization), name: organization.organization_name, state: organization.state };
+  }
+}

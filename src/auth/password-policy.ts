@@ -1,0 +1,31 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
+
+export const PASSWORD_MIN_CHARACTERS = 8;
+/** bcrypt silently ignores every byte past the 72nd, so longer passwords are refused outright. */
+export const PASSWORD_MAX_BYTES = 72;
+
+export function passwordProblem(password: unknown): string | null {
+  if (typeof password !== 'string') {
+    return 'password must be a string';
+  }
+  if ([...password].length < PASSWORD_MIN_CHARACTERS) {
+    return `password must be at least ${PASSWORD_MIN_CHARACTERS} characters`;
+  }
+  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
+    return `password must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`;
+  }
+  return null;
+}
+
+export function IsAcceptablePassword(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isAcceptablePassword',
+      validator: {
+        validate: (value: unknown) => passwordProblem(value) === null,
+        defaultMessage: (args) => passwordProblem(args?.value) ?? 'password is not acceptable',
+      },
+    },
+    options,
+  );
+}

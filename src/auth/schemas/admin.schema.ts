@@ -1,0 +1,40 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+export enum AdminRole {
+  Admin = 'admin',
+  Superadmin = 'superadmin',
+}
+
+@Schema({
+  collection: 'admins',
+  versionKey: false,
+  timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' },
+})
+export class Admin {
+  _id: Types.ObjectId;
+
+  /** Stored lower-cased, so the unique index is case-insensitive. */
+  @Prop({ required: true, unique: true, lowercase: true, trim: true })
+  email: string;
+
+  @Prop({ required: true })
+  password_hash: string;
+
+  @Prop({ required: true, enum: AdminRole, type: String })
+  role: AdminRole;
+
+  /** Null for a superadmin. */
+  @Prop({ type: Types.ObjectId, default: null, index: true })
+  organization_id: Types.ObjectId | null;
+
+  /** Raised on every credential change; tokens carrying an older version are refused. */
+  @Prop({ required: true, default: 0 })
+  token_version: number;
+
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type AdminDocument = HydratedDocument<Admin>;
+export const AdminSchema = SchemaFactory.createForClass(Admin);

@@ -1,0 +1,18 @@
+import { ConflictException, createParamDecorator, ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { AdminOrganization, AuthenticatedAdmin } from '../../auth/authenticated-admin';
+import { TenantState } from '../../tenancy/tenant';
+
+/**
+ * The organization of the verified token, for routes that read or write tenant data (behind
+ * JwtAuthGuard). Pass it to TenantConnectionService.model(); never build a tenant from input.
+ */
+export const CurrentTenant = createParamDecorator((_: unknown, context: ExecutionContext): AdminOrganization => {
+  const admin = context.switchToHttp().getRequest<{ user?: AuthenticatedAdmin }>().user;
+  if (!admin?.organization) {
+    throw new ForbiddenException('This endpoint needs an organization admin token');
+  }
+  if (admin.organization.state !== TenantState.Active) {
+    throw new ConflictException('Organization is being changed; retry shortly');
+  }
+  return admin.organization;
+});

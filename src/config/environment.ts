@@ -1,0 +1,115 @@
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+export enum TenancyMode {
+  Collection = 'collection',
+  Database = 'database',
+}
+
+/** Used only outside production, so that `npm start` works with no set-up. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
+  MONGODB_URI: string;
+
+  @Matches(/^[A-Za-z0-9_-]{1,38}$/, { message: 'MASTER_DB_NAME must be 1 to 38 letters, digits, - or _' })
+  MASTER_DB_NAME = 'master_db';
+
+  @IsEnum(TenancyMode)
+  TENANCY_MODE = TenancyMode.Collection;
+
+  @IsString()
+  JWT_SECRET = DEVELOPMENT_JWT_SECRET;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3600)
+  JWT_EXPIRES_IN_SECONDS = 1800;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(15)
+  BCRYPT_COST = 12;
+
+  @IsOptional()
+  @IsEmail()
+  SUPERADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  SUPERADMIN_PASSWORD?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  DB_TIMEOUT_MS = 3000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 16 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  OPERATION_LEASE_MS = 30000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+/** Validates process.env once at start-up; any problem stops the start with every message at once. */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const definedOnly = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const env = plainToInstance(Environment, definedOnly, { exposeDefaultValues: true });
+  const problems = validateSync(env, { whitelist: false }).flatMap((error) => Object.values(error.constraints ?? {}));
+  problems.push(...crossFieldProblems(env));
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n - ${problems.join('\n - ')}`);
+  }
+  return env;
+}
+
+function crossFieldProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  if (production && (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET || env.JWT_SECRET.length < MIN_PRODUCTION_SECRET_LENGTH)) {
+    problems.push(
+      `JWT_SECRET must be set to a random string of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production ` +
+        '(for example: openssl rand -base64 48)',
+    );
+  }
+  if (Boolean(env.SUPERADMIN_EMAIL) !== Boolean(env.SUPERADMIN_PASSWORD)) {
+    problems.push('SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD must be set together');
+  }
+  return problems;
+}

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MongooseModule } from '@nestjs/mongoose';
+import { Environment } from '../config/environment';
+
+@Module({
+  imports: [
+    MongooseModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => {
+        const timeoutMs = config.get('DB_TIMEOUT_MS', { infer: true });
+        return {
+          uri: config.get('MONGODB_URI', { infer: true }),
+          dbName: config.get('MASTER_DB_NAME', { infer: true }),
+          // Fail fast (503) while the database is away instead of queueing requests until it returns.
+          bufferCommands: false,
+          serverSelectionTimeoutMS: timeoutMs,
+          connectTimeoutMS: timeoutMs,
+          socketTimeoutMS: 30_000,
+          // Collections are created by writes, so a stale request cannot recreate a deleted tenant's.
+          autoCreate: false,
+          retryAttempts: 3,
+          retryDelay: 1000,
+        };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

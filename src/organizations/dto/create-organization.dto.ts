@@ -1,0 +1,20 @@
+import { Transform } from 'class-transformer';
+import { IsEmail, MaxLength } from 'class-validator';
+import { IsAcceptablePassword } from '../../auth/password-policy';
+import { IsOrganizationName } from '../organization-name';
+
+export class CreateOrganizationDto {
+  /** Trimmed; 2 to 64 letters, digits, spaces, `-`, `_` or `.`. @example "Acme Corp" */
+  @IsOrganizationName()
+  organization_name: string;
+
+  /** The organization admin's login. @example "admin@acme.com" */
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  /** 8 characters to 72 bytes. @example "SecurePassword123!" */
+  @IsAcceptablePassword()
+  password: string;
+}

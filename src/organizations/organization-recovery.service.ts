@@ -1,0 +1,77 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { Environment } from '../config/environment';
+import { TenantState } from '../tenancy/tenant';
+import { OrganizationLifecycleService } from './organization-lifecycle.service';
+import { Organization } from './schemas/organization.schema';
+
+/**
+ * Finishes or undoes operations whose instance died: at start-up, then once per lease period.
+ * An operation is taken over only after its lease has run out, and by one instance at a time.
+ */
+@Injectable()
+export class OrganizationRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OrganizationRecoveryService.name);
+  private readonly intervalMs: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly lifecycle: OrganizationLifecycleService,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.intervalMs = config.get('OPERATION_LEASE_MS', { infer: true });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Resolves when every expired operation found has been handled (or has failed again). */
+  sweep(): Promise<void> {
+    this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    try {
+      const expired = await this.organizations
+        .find({ state: { $ne: TenantState.Active }, 'operation.lease_until': { $lt: new Date() } })
+        .lean()
+        .exec();
+      for (const organization of expired) {
+        await this.takeOver(organization);
+      }
+    } catch (error) {
+      this.logger.warn(`Recovery sweep failed, will retry: ${(error as Error).message}`);
+    }
+  }
+
+  private async takeOver(organization: Organization): Promise<void> {
+    const taken = await this.organizations
+      .findOneAndUpdate(
+        { _id: organization._id, 'operation.lease_until': organization.operation?.lease_until },
+        { $set: { 'operation.lease_until': this.lifecycle.leaseDeadline() } },
+        { new: true },
+      )
+      .lean()
+      .exec();
+    if (!taken) {
+      return;
+    }
+    this.logger.log(`Resuming ${taken.operation?.kind} of organization ${taken.slug}`);
+    await this.lifecycle.resume(taken).catch((error: Error) =>
+      this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`),
+    );
+  }
+}

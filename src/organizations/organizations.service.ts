@@ -1,0 +1,183 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+  OnModuleInit,
+} from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { AdminsService } from '../auth/admins.service';
+import { AuthenticatedAdmin } from '../auth/authenticated-admin';
+import { PasswordService } from '../auth/password.service';
+import { AdminRole } from '../auth/schemas/admin.schema';
+import { TenantConnectionService } from '../tenancy/tenant-connection.service';
+import { TenantState } from '../tenancy/tenant';
+import { CreateOrganizationDto } from './dto/create-organization.dto';
+import { ListOrganizationsQueryDto } from './dto/list-organizations-query.dto';
+import { DeletedOrganizationDto, OrganizationDto, OrganizationPageDto } from './dto/organization.dto';
+import { UpdateOrganizationDto } from './dto/update-organization.dto';
+import { toSlug } from './organization-name';
+import { ORGANIZATION_BUSY, ORGANIZATION_EXISTS, OrganizationLifecycleService } from './organization-lifecycle.service';
+import { tenantOf } from './organization-tenant';
+import { Organization } from './schemas/organization.schema';
+
+/** An organization being created is not visible yet; one being renamed or deleted still is. */
+const VISIBLE = { state: { $ne: TenantState.Creating } };
+
+@Injectable()
+export class OrganizationsService implements OnModuleInit {
+  constructor(
+    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly lifecycle: OrganizationLifecycleService,
+    private readonly admins: AdminsService,
+    private readonly passwords: PasswordService,
+    private readonly tenancy: TenantConnectionService,
+  ) {}
+
+  /** The unique slug indexes must exist before two creates can race. */
+  async onModuleInit(): Promise<void> {
+    await this.organizations.init();
+  }
+
+  async create(dto: CreateOrganizationDto): Promise<OrganizationDto> {
+    const organization = await this.lifecycle.create({
+      name: dto.organization_name,
+      slug: toSlug(dto.organization_name),
+      email: dto.email,
+      passwordHash: await this.passwords.hash(dto.password),
+    });
+    return this.toDto(organization, dto.email);
+  }
+
+  async get(name: string, viewer: AuthenticatedAdmin | undefined): Promise<OrganizationDto> {
+    const organization = await this.findByName(name);
+    return this.toDto(organization, await this.adminEmailFor(organization, viewer));
+  }
+
+  async list(viewer: AuthenticatedAdmin, query: ListOrganizationsQueryDto): Promise<OrganizationPageDto> {
+    if (viewer.role !== AdminRole.Superadmin) {
+      throw new ForbiddenException('Only a superadmin may list organizations');
+    }
+    const [organizations, total] = await Promise.all([
+      this.organizations
+        .find(VISIBLE)
+        .sort({ slug: 1 })
+        .skip((query.page - 1) * query.limit)
+        .limit(query.limit)
+        .lean()
+        .exec(),
+      this.organizations.countDocuments(VISIBLE).exec(),
+    ]);
+    const emails = await this.admins.emailsById(organizations.map((organization) => organization.admin_id));
+    const items = organizations.map((organization) =>
+      this.toDto(organization, emails.get(organization.admin_id.toString())),
+    );
+    return { items, page: query.page, limit: query.limit, total };
+  }
+
+  async update(dto: UpdateOrganizationDto, viewer: AuthenticatedAdmin): Promise<OrganizationDto> {
+    const current = await this.findManageable(this.targetName(dto), viewer);
+    const newName = dto.new_organization_name;
+    if (newName === undefined && dto.email === undefined && dto.password === undefined) {
+      throw new BadRequestException('Nothing to update: give new_organization_name, email or password');
+    }
+    await this.refuseKnownConflicts(current, dto);
+    if (dto.email !== undefined || dto.password !== undefined) {
+      await this.admins.changeCredentials(current.admin_id, {
+        email: dto.email,
+        passwordHash: dto.password === undefined ? undefined : await this.passwords.hash(dto.password),
+      });
+    }
+    const updated =
+      newName === undefined ? current : await this.lifecycle.rename(current, { name: newName, slug: toSlug(newName) });
+    return this.toDto(updated, await this.adminEmailFor(updated, viewer, true));
+  }
+
+  async delete(name: string, viewer: AuthenticatedAdmin): Promise<DeletedOrganizationDto> {
+    const organization = await this.findManageable(name, viewer);
+    await this.lifecycle.delete(organization);
+    return {
+      organization_name: organization.organization_name,
+      deleted_collection: tenantOf(organization).storageName,
+    };
+  }
+
+  private targetName(dto: UpdateOrganizationDto): string {
+    if (dto.organization_name !== undefined && dto.old_organization_name !== undefined) {
+      throw new BadRequestException('Give either organization_name or old_organization_name, not both');
+    }
+    return (dto.organization_name ?? dto.old_organization_name) as string;
+  }
+
+  /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */
+  private async refuseKnownConflicts(current: Organization, dto: UpdateOrganizationDto): Promise<void> {
+    const newSlug = dto.new_organization_name === undefined ? undefined : toSlug(dto.new_organization_name);
+    if (newSlug !== undefined && newSlug !== current.slug) {
+      const holder = await this.organizations.exists({ claimed_slugs: newSlug }).exec();
+      if (holder) {
+        throw new ConflictException(ORGANIZATION_EXISTS);
+      }
+    }
+    if (dto.email !== undefined && (await this.admins.isEmailTakenByAnother(dto.email, current.admin_id))) {
+      throw new ConflictException('An admin with this email already exists');
+    }
+  }
+
+  private async findByName(name: string): Promise<Organization> {
+    const organization = await this.organizations.findOne({ slug: toSlug(name), ...VISIBLE }).lean().exec();
+    if (!organization) {
+      throw new NotFoundException('Organization not found');
+    }
+    return organization;
+  }
+
+  private async findManageable(name: string, viewer: AuthenticatedAdmin): Promise<Organization> {
+    const organization = await this.findByName(name);
+    if (!this.canManage(organization, viewer)) {
+      throw new ForbiddenException('You may only manage your own organization');
+    }
+    if (organization.state !== TenantState.Active) {
+      throw new ConflictException(ORGANIZATION_BUSY);
+    }
+    return organization;
+  }
+
+  private canManage(organization: Organization, viewer: AuthenticatedAdmin | undefined): boolean {
+    return (
+      viewer !== undefined &&
+      (viewer.role === AdminRole.Superadmin || viewer.organization?.id === organization._id.toString())
+    );
+  }
+
+  private async adminEmailFor(
+    organization: Organization,
+    viewer: AuthenticatedAdmin | undefined,
+    fresh = false,
+  ): Promise<string | undefined> {
+    if (!this.canManage(organization, viewer)) {
+      return undefined;
+    }
+    if (!fresh && viewer?.organization?.id === organization._id.toString()) {
+      return viewer.email;
+    }
+    return (await this.admins.findById(organization.admin_id))?.email;
+  }
+
+  private toDto(organization: Organization, adminEmail: string | undefined): OrganizationDto {
+    const { storageName } = tenantOf(organization);
+    return {
+      organization_id: organization._id.toString(),
+      organization_name: organization.organization_name,
+      slug: organization.slug,
+      collection_name: storageName,
+      storage: { mode: this.tenancy.mode, name: storageName },
+      admin_id: organization.admin_id.toString(),
+      ...(adminEmail === undefined ? {} : { admin_email: adminEmail }),
+      is_active: organization.is_active,
+      created_at: organization.created_at,
+      updated_at: organization.updated_at,
+    };
+  }
+}

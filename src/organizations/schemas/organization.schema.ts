@@ -1,0 +1,70 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+import { TENANT_REGISTRY_COLLECTION, TenantState } from '../../tenancy/tenant';
+
+export enum OperationKind {
+  Create = 'create',
+  Rename = 'rename',
+  Delete = 'delete',
+}
+
+/** A multi-step change in progress: enough to finish or undo it after a crash. */
+@Schema({ _id: false, versionKey: false })
+export class PendingOperation {
+  @Prop({ required: true, enum: OperationKind, type: String })
+  kind: OperationKind;
+
+  /** Until then the instance that started it is presumed alive; afterwards anyone may take it over. */
+  @Prop({ required: true })
+  lease_until: Date;
+
+  @Prop()
+  target_name?: string;
+
+  @Prop()
+  target_slug?: string;
+}
+
+@Schema({
+  collection: TENANT_REGISTRY_COLLECTION,
+  versionKey: false,
+  timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' },
+})
+export class Organization {
+  _id: Types.ObjectId;
+
+  @Prop({ required: true })
+  organization_name: string;
+
+  @Prop({ required: true, unique: true })
+  slug: string;
+
+  /**
+   * The slug, plus the target slug while a rename runs. Its unique index makes a name taken by
+   * a rename in flight unavailable to everyone else, with no separate lock.
+   */
+  @Prop({ type: [String], required: true, unique: true })
+  claimed_slugs: string[];
+
+  @Prop({ type: Types.ObjectId, required: true })
+  admin_id: Types.ObjectId;
+
+  @Prop({ required: true, enum: TenantState, type: String, index: true })
+  state: TenantState;
+
+  @Prop({ type: PendingOperation })
+  operation?: PendingOperation;
+
+  /** Entity collections the tenant has written, so that rename and delete know them all. */
+  @Prop({ type: [String], default: [] })
+  entities: string[];
+
+  @Prop({ default: true })
+  is_active: boolean;
+
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type OrganizationDocument = HydratedDocument<Organization>;
+export const OrganizationSchema = SchemaFactory.createForClass(Organization);

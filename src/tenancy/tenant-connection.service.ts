@@ -1,0 +1,101 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectConnection } from '@nestjs/mongoose';
+import { Connection, Model, Types } from 'mongoose';
+import { Environment, TenancyMode } from '../config/environment';
+import { DEFAULT_DATABASE_COLLECTION, tenantCollectionName } from './storage-names';
+import { Tenant, TENANT_REGISTRY_COLLECTION, TenantEntity, TenantState, TenantStorage } from './tenant';
+
+/** Where one of a tenant's entities lives: a database and a collection in it. */
+export interface TenantCollection {
+  readonly database: string;
+  readonly collection: string;
+}
+
+/**
+ * Gives every module models bound to one tenant's storage, over the single shared connection.
+ * Models are compiled once per tenant and entity, and released when the tenant's storage moves or goes.
+ */
+@Injectable()
+export class TenantConnectionService {
+  readonly mode: TenancyMode;
+  private readonly masterDatabase: string;
+  private readonly models = new Map<string, Map<string | null, Model<any>>>();
+
+  constructor(
+    @InjectConnection() private readonly connection: Connection,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.mode = config.get('TENANCY_MODE', { infer: true });
+    this.masterDatabase = config.get('MASTER_DB_NAME', { infer: true });
+  }
+
+  async model<T>(tenant: Tenant, entity: TenantEntity<T>): Promise<Model<T>> {
+    const cached = this.models.get(tenant.storageName)?.get(entity.name);
+    if (cached) {
+      return cached as Model<T>;
+    }
+    if (entity.name !== null && !tenant.entities.includes(entity.name)) {
+      await this.recordEntity(tenant, entity.name);
+    }
+    return this.compile(tenant.storageName, entity);
+  }
+
+  /** Every collection the tenant may have, from its own record: never from listing the server. */
+  collectionsOf(tenant: TenantStorage): TenantCollection[] {
+    return [null, ...tenant.entities].map((entity) => this.locate(tenant.storageName, entity));
+  }
+
+  locate(storageName: string, entity: string | null): TenantCollection {
+    if (this.mode === TenancyMode.Database) {
+      return { database: storageName, collection: entity ?? DEFAULT_DATABASE_COLLECTION };
+    }
+    return { database: this.masterDatabase, collection: tenantCollectionName(storageName, entity) };
+  }
+
+  /** Forgets the compiled models of a storage that is being moved or dropped. */
+  release(storageName: string): void {
+    const models = this.models.get(storageName);
+    if (!models) {
+      return;
+    }
+    this.models.delete(storageName);
+    if (this.mode === TenancyMode.Database) {
+      // Public since Mongoose 8, but missing from its type declarations.
+      (this.connection as Connection & { removeDb(name: string): void }).removeDb(storageName);
+      return;
+    }
+    for (const model of models.values()) {
+      this.connection.deleteModel(model.modelName);
+    }
+  }
+
+  private compile<T>(storageName: string, entity: TenantEntity<T>): Model<T> {
+    let models = this.models.get(storageName);
+    const existing = models?.get(entity.name);
+    if (existing) {
+      return existing as Model<T>;
+    }
+    const { collection } = this.locate(storageName, entity.name);
+    const model =
+      this.mode === TenancyMode.Database
+        ? this.connection.useDb(storageName, { useCache: true }).model<T>(collection, entity.schema, collection)
+        : this.connection.model<T>(collection, entity.schema, collection);
+    if (!models) {
+      models = new Map();
+      this.models.set(storageName, models);
+    }
+    models.set(entity.name, model);
+    return model;
+  }
+
+  /** Recorded before the first write, so that rename and delete always find the collection. */
+  private async recordEntity(tenant: Tenant, entity: string): Promise<void> {
+    const result = await this.connection
+      .collection(TENANT_REGISTRY_COLLECTION)
+      .updateOne({ _id: new Types.ObjectId(tenant.id), state: TenantState.Active }, { $addToSet: { entities: entity } });
+    if (result.matchedCount === 0) {
+      throw new ConflictException('Organization is being changed or no longer exists; retry shortly');
+    }
+  }
+}

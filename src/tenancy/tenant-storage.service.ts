@@ -1,0 +1,128 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import { Connection, mongo } from 'mongoose';
+import { isNamespaceNotFoundError } from '../common/mongo-errors';
+import { TenancyMode } from '../config/environment';
+import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
+import { TenantStorage } from './tenant';
+
+const DUPLICATE_KEY = 11000;
+const COPY_BATCH_SIZE = 1000;
+
+/**
+ * Moves and drops a tenant's storage. Every step can be repeated after a crash and ends in the
+ * same state, so an interrupted operation is finished by simply running it again.
+ */
+@Injectable()
+export class TenantStorageService {
+  private readonly logger = new Logger(TenantStorageService.name);
+
+  constructor(
+    @InjectConnection() private readonly connection: Connection,
+    private readonly tenancy: TenantConnectionService,
+  ) {}
+
+  async move(from: TenantStorage, toStorageName: string): Promise<void> {
+    this.tenancy.release(from.storageName);
+    this.tenancy.release(toStorageName);
+    const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
+    const sources = this.tenancy.collectionsOf(from);
+    for (const [index, source] of sources.entries()) {
+      if (this.tenancy.mode === TenancyMode.Database) {
+        await this.copyCollection(source, targets[index]);
+      } else {
+        await this.renameCollection(source, targets[index]);
+      }
+    }
+    if (this.tenancy.mode === TenancyMode.Database) {
+      await this.client().db(from.storageName).dropDatabase();
+    }
+  }
+
+  async drop(storage: TenantStorage): Promise<void> {
+    this.tenancy.release(storage.storageName);
+    if (this.tenancy.mode === TenancyMode.Database) {
+      await this.client().db(storage.storageName).dropDatabase();
+      return;
+    }
+    for (const { database, collection } of this.tenancy.collectionsOf(storage)) {
+      await this.ignoringMissing(this.client().db(database).dropCollection(collection));
+    }
+  }
+
+  /** Atomic on the server: afterwards the documents are under exactly one of the two names. */
+  private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
+    await this.ignoringMissing(
+      this.client().db('admin').command({
+        renameCollection: `${source.database}.${source.collection}`,
+        to: `${target.database}.${target.collection}`,
+      }),
+    );
+  }
+
+  /**
+   * Copies in _id order and skips documents already copied by an interrupted earlier run; the
+   * source is dropped only once the target holds every document.
+   */
+  private async copyCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
+    const from = this.client().db(source.database).collection(source.collection);
+    const to = this.client().db(target.database).collection(target.collection);
+    await this.copyIndexes(from, to);
+    let batch: mongo.Document[] = [];
+    for await (const document of from.find({}, { sort: { _id: 1 }, batchSize: COPY_BATCH_SIZE })) {
+      batch.push(document);
+      if (batch.length === COPY_BATCH_SIZE) {
+        await this.insertMissing(to, batch);
+        batch = [];
+      }
+    }
+    await this.insertMissing(to, batch);
+    const [copied, expected] = await Promise.all([to.countDocuments(), from.countDocuments()]);
+    if (copied < expected) {
+      throw new Error(`Copy of ${source.database}.${source.collection} is incomplete: ${copied} of ${expected}`);
+    }
+  }
+
+  private async copyIndexes(from: mongo.Collection, to: mongo.Collection): Promise<void> {
+    const indexes = (await this.ignoringMissing(from.indexes())) ?? [];
+    const specs = indexes
+      .filter((index) => index.name !== '_id_')
+      .map(({ v: _version, ns: _namespace, ...spec }) => spec as mongo.IndexDescription);
+    if (specs.length > 0) {
+      await to.createIndexes(specs);
+    }
+  }
+
+  private async insertMissing(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
+    if (documents.length === 0) {
+      return;
+    }
+    try {
+      await to.insertMany(documents, { ordered: false });
+    } catch (error) {
+      if (!(error instanceof mongo.MongoBulkWriteError)) {
+        throw error;
+      }
+      const writeErrors = ([] as mongo.WriteError[]).concat(error.writeErrors);
+      if (!writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY)) {
+        throw error;
+      }
+      this.logger.log(`Resumed copy into ${to.namespace}: ${writeErrors.length} documents were already there`);
+    }
+  }
+
+  private client(): mongo.MongoClient {
+    return this.connection.getClient();
+  }
+
+  private async ignoringMissing<T>(operation: Promise<T>): Promise<T | undefined> {
+    try {
+      return await operation;
+    } catch (error) {
+      if (isNamespaceNotFoundError(error)) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

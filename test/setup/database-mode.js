@@ -1,0 +1,1 @@
+process.env.TENANCY_MODE = 'database';

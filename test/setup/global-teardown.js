@@ -1,0 +1,3 @@
+module.exports = async () => {
+  await globalThis.__E2E_MONGO__?.stop();
+};

@@ -1,0 +1,98 @@
+import { ModuleMetadata } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import { Connection } from 'mongoose';
+import { AppModule } from '../../src/app.module';
+import { configureApp, fastifyOptions } from '../../src/app.setup';
+import { TenancyMode, validateEnvironment } from '../../src/config/environment';
+import { storageNameForSlug } from '../../src/tenancy/storage-names';
+
+export interface TestAppOptions {
+  /** Settings on top of the test defaults, e.g. the same MASTER_DB_NAME to "restart" an app. */
+  env?: Record<string, string>;
+  imports?: ModuleMetadata['imports'];
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** The app's own master-database connection, for checking what a request did to the data. */
+  connection: Connection;
+  env: Record<string, string>;
+  close(options?: { dropDatabases?: boolean }): Promise<void>;
+}
+
+export const mode = (): TenancyMode => process.env.TENANCY_MODE as TenancyMode;
+
+export function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/**
+ * Boots the real AppModule on Fastify, configured as main.ts does, against the e2e database.
+ * Each app gets its own master database unless one is given.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    BCRYPT_COST: '10',
+    JWT_SECRET: 'e2e-secret-that-is-long-enough-for-production-use',
+    MASTER_DB_NAME: `e2e_${mode()}_${randomSuffix()}`,
+    TENANCY_MODE: mode(),
+    MONGODB_URI: process.env.MONGODB_URI as string,
+    ...options.env,
+  };
+  Object.assign(process.env, env);
+  const appModule = AppModule.forRoot();
+  const builder = Test.createTestingModule({ imports: [appModule, ...(options.imports ?? [])] });
+  const moduleRef = await (options.override ? options.override(builder) : builder).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter(fastifyOptions(validateEnvironment(env))),
+  );
+  configureApp(app);
+  await app.init();
+  const serverErrors = recordServerErrors(app);
+  await app.getHttpAdapter().getInstance().ready();
+  const connection = app.get<Connection>(getConnectionToken());
+  return {
+    app,
+    connection,
+    env,
+    async close({ dropDatabases = true } = {}) {
+      if (dropDatabases) {
+        await dropTestDatabases(connection, env.MASTER_DB_NAME);
+      }
+      await app.close();
+      expect(serverErrors).toEqual([]);
+    },
+  };
+}
+
+/** A 500 is always a bug: every app of the suite fails its test file if it ever answered one. */
+function recordServerErrors(app: NestFastifyApplication): string[] {
+  const serverErrors: string[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode >= 500 && reply.statusCode !== 503) {
+        serverErrors.push(`${request.method} ${request.url} -> ${reply.statusCode}`);
+      }
+    });
+  return serverErrors;
+}
+
+/** The master database and, in database mode, the tenant databases its organizations own. */
+async function dropTestDatabases(connection: Connection, master: string): Promise<void> {
+  const client = connection.getClient();
+  const organizations = await client.db(master).collection('organizations').find().toArray();
+  for (const organization of organizations) {
+    for (const slug of organization.claimed_slugs as string[]) {
+      await client.db(storageNameForSlug(slug)).dropDatabase();
+    }
+  }
+  await client.db(master).dropDatabase();
+}

@@ -1,0 +1,369 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Starts a local MongoDB wire-protocol server for development, tests and CI.
+ *
+ * No MongoDB binary can be downloaded on our machines, so the server is mongo-java-server wrapped by the
+ * small launcher in tools/mongo-server (a runnable jar, built with Maven on first use). If Java is missing,
+ * it falls back to the optional dependency mongodb-memory-server.
+ *
+ *   const { startLocalMongo } = require('./tools/local-mongo');
+ *   const db = await startLocalMongo({ dataFile: '.data/mongo.mv' }); // or { memory: true }
+ *   // ... db.uri === 'mongodb://127.0.0.1:<port>'
+ *   await db.stop();
+ *
+ * CLI: node tools/local-mongo.js [--port N] [--data FILE | --memory]   (runs until Ctrl-C)
+ *
+ * Plain CommonJS with Node built-ins only, so that it runs before anything is compiled or installed.
+ */
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const SERVER_DIR = path.join(__dirname, 'mongo-server');
+const POM = path.join(SERVER_DIR, 'pom.xml');
+const JAR = path.join(SERVER_DIR, 'target', 'local-mongo-server.jar');
+const JAR_SOURCES = [POM, path.join(SERVER_DIR, 'src', 'main', 'java', 'dev', 'orgservice', 'mongo', 'LocalMongoServer.java')];
+const BUILD_ARGS = ['-q', '-f', POM, 'package', '-DskipTests'];
+
+// The server is small and mostly idle: a serial GC, the C1 compiler only and a capped heap cut start-up
+// time and memory (measured: RSS about 48-54 MB instead of 58-60 MB). -Xmx caps test data held in memory
+// by the --memory backend at 256 MB; override with LOCAL_MONGO_JAVA_OPTS (space-separated) if needed.
+const DEFAULT_JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k', '-Xms16m', '-Xmx256m'];
+const READY_LINE = /^mongo-java-server listening on (.+):(\d+)\s*$/;
+const START_TIMEOUT_MS = 60_000;
+const KILL_AFTER_MS = 5_000;
+const STDERR_TAIL_CHARS = 4_000;
+
+let javaAvailableCache;
+
+/** True if `java` is on PATH and runs. */
+function javaAvailable() {
+  if (javaAvailableCache === undefined) {
+    const result = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 30_000 });
+    javaAvailableCache = !result.error && result.status === 0;
+  }
+  return javaAvailableCache;
+}
+
+function jvmFlags() {
+  const fromEnv = process.env.LOCAL_MONGO_JAVA_OPTS;
+  return fromEnv !== undefined ? fromEnv.split(/\s+/).filter(Boolean) : DEFAULT_JVM_FLAGS;
+}
+
+function mtimeMs(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+let buildPromise;
+
+/** Builds the jar with Maven if it is missing or older than its sources. */
+function ensureJar() {
+  const jarTime = mtimeMs(JAR);
+  if (jarTime > 0 && JAR_SOURCES.every((file) => mtimeMs(file) <= jarTime)) {
+    return Promise.resolve(JAR);
+  }
+  if (!buildPromise) {
+    buildPromise = new Promise((resolve, reject) => {
+      const command = `mvn ${BUILD_ARGS.join(' ')}`;
+      process.stderr.write(`local-mongo: building ${path.relative(process.cwd(), JAR)} (${command})\n`);
+      // Maven's output goes to our stderr, so that our stdout stays clean for callers.
+      const mvn = spawn('mvn', BUILD_ARGS, { stdio: ['ignore', 2, 'inherit'] });
+      mvn.on('error', (err) => {
+        reject(new Error(`local-mongo: cannot run Maven to build the mongo server jar (${err.message}); ` +
+          `install Maven 3.8+ or build it elsewhere with: ${command}`));
+      });
+      mvn.on('exit', (code, signal) => {
+        if (code === 0 && fs.existsSync(JAR)) {
+          resolve(JAR);
+        } else {
+          reject(new Error(`local-mongo: building the mongo server jar failed (${command} exited with ` +
+            `${signal ? `signal ${signal}` : `code ${code}`}; see Maven's output above)`));
+        }
+      });
+    }).finally(() => {
+      buildPromise = undefined;
+    });
+  }
+  return buildPromise;
+}
+
+/** Finds a free TCP port on 127.0.0.1. */
+function findFreePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- children must not outlive us -----------------------------------------------------------------------
+
+const liveChildren = new Set();
+let exitHooksInstalled = false;
+
+function installExitHooks() {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  // 'exit' allows synchronous work only: a SIGTERM lets the server close its H2 file by itself.
+  process.on('exit', () => {
+    for (const child of liveChildren) {
+      try {
+        child.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    const onSignal = () => {
+      // Another handler (the app's graceful shutdown, a CLI) owns this signal: it decides when to exit, and
+      // our 'exit' hook stops the server then. Otherwise we stop the servers and die as Node would have.
+      if (process.listenerCount(signal) > 1) return;
+      process.removeListener(signal, onSignal);
+      for (const child of liveChildren) {
+        try {
+          child.kill('SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+// ---- starting mongo-java-server ---------------------------------------------------------------------------
+
+class PortInUseError extends Error {}
+
+function spawnJavaServer({ port, dataFile, memory }) {
+  const args = [...jvmFlags(), '-jar', JAR, '--port', String(port), '--bind', '127.0.0.1'];
+  args.push(...(memory ? ['--memory'] : ['--data', dataFile]));
+  // The server watches its stdin: when this process dies in any way (even SIGKILL), the OS closes the pipe
+  // and the server shuts itself down.
+  args.push('--exit-on-stdin-eof');
+
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  installExitHooks();
+
+  let stderrTail = '';
+  let stdoutBuffer = '';
+  // Keep reading both pipes for the whole life of the server: a full pipe would block it.
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+  child.stdout.setEncoding('utf8');
+
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      liveChildren.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  const ready = new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn(value);
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      settle(reject, new Error(`local-mongo: mongo-java-server did not report "listening" within ` +
+        `${START_TIMEOUT_MS / 1000} s (java ${args.join(' ')})\n--- server stderr (tail) ---\n${stderrTail}`));
+    }, START_TIMEOUT_MS);
+
+    child.stdout.on('data', (chunk) => {
+      if (settled) return;
+      stdoutBuffer += chunk;
+      const lines = stdoutBuffer.split('\n');
+      stdoutBuffer = lines.pop(); // an incomplete last line waits for the next chunk
+      for (const line of lines) {
+        const match = READY_LINE.exec(line);
+        if (match) settle(resolve, Number(match[2]));
+      }
+    });
+    child.on('error', (err) => {
+      settle(reject, new Error(`local-mongo: cannot start java (${err.message})`));
+    });
+    exited.then(({ code, signal }) => {
+      // 'exit' can fire before the last stderr data is read; 'close' waits for the pipes.
+      child.once('close', () => {
+        const message = `local-mongo: mongo-java-server exited before it was ready ` +
+          `(${signal ? `signal ${signal}` : `exit code ${code}`}; java ${args.join(' ')})\n` +
+          `--- server stderr (tail) ---\n${stderrTail}`;
+        settle(reject, /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
+          ? new PortInUseError(message) : new Error(message));
+      });
+    });
+  });
+
+  let stopPromise;
+  const stop = () => {
+    if (!stopPromise) {
+      stopPromise = (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.ref(); // keep Node alive until the server is really gone
+        child.kill('SIGTERM');
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+        await exited;
+        clearTimeout(killTimer);
+      })();
+    }
+    return stopPromise;
+  };
+
+  return { child, ready, stop };
+}
+
+async function startJavaServer({ port, dataFile, memory }) {
+  await ensureJar();
+  // A port picked by findFreePort can be taken by someone else before the server binds it: retry then.
+  const attempts = port ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    const actualPort = port || (await findFreePort());
+    const server = spawnJavaServer({ port: actualPort, dataFile, memory });
+    try {
+      const listeningPort = await server.ready;
+      // From here on the server must not keep Node alive by itself (Jest global setup, scripts): the exit
+      // hooks and the stdin pipe stop it when Node exits.
+      server.child.unref();
+      for (const stream of [server.child.stdin, server.child.stdout, server.child.stderr]) stream.unref();
+      return {
+        uri: `mongodb://127.0.0.1:${listeningPort}`,
+        port: listeningPort,
+        stop: server.stop,
+        process: server.child,
+      };
+    } catch (err) {
+      await server.stop();
+      if (!(err instanceof PortInUseError) || attempt >= attempts) throw err;
+    }
+  }
+}
+
+// ---- fallback: mongodb-memory-server (untested here: it downloads a mongod binary) ------------------------
+
+async function startMemoryServer({ port, dataFile, log }) {
+  let MongoMemoryServer;
+  try {
+    ({ MongoMemoryServer } = require('mongodb-memory-server'));
+  } catch (err) {
+    throw new Error('local-mongo: Java was not found on PATH and the optional dependency mongodb-memory-server ' +
+      `is not installed (${err.message}). Install a JDK 17+ (and Maven), or run: npm install mongodb-memory-server`);
+  }
+  log('local-mongo: Java not found on PATH; using mongodb-memory-server instead of mongo-java-server');
+  const instance = {};
+  if (port) instance.port = port;
+  if (dataFile) {
+    // mongod keeps its data in a directory, not in one file; wiredTiger is its on-disk engine.
+    instance.dbPath = `${path.resolve(dataFile)}.mongod`;
+    instance.storageEngine = 'wiredTiger';
+    fs.mkdirSync(instance.dbPath, { recursive: true });
+  }
+  const server = await MongoMemoryServer.create({ instance });
+  const uri = new URL(server.getUri());
+  let stopPromise;
+  return {
+    uri: `mongodb://127.0.0.1:${uri.port}`,
+    port: Number(uri.port),
+    stop: () => {
+      stopPromise = stopPromise || server.stop().then(() => undefined);
+      return stopPromise;
+    },
+    process: server.instanceInfo?.instance?.mongodProcess ?? null,
+  };
+}
+
+// ---- public API -------------------------------------------------------------------------------------------
+
+/**
+ * Starts a local MongoDB server.
+ *
+ * @param {object} [options]
+ * @param {number} [options.port] TCP port on 127.0.0.1; 0 or omitted picks a free port.
+ * @param {string} [options.dataFile] H2 MVStore file: data survives restarts. Mutually exclusive with memory.
+ * @param {boolean} [options.memory] Keep data in memory only (the default when no dataFile is given).
+ * @param {(line: string) => void} [options.log] Where to report the mongodb-memory-server fallback (stderr).
+ * @returns {Promise<{uri: string, port: number, stop: () => Promise<void>, process: import('child_process').ChildProcess | null}>}
+ */
+async function startLocalMongo({ port = 0, dataFile, memory, log } = {}) {
+  if (dataFile && memory) throw new Error('local-mongo: give either dataFile or memory, not both');
+  if (!Number.isInteger(Number(port)) || Number(port) < 0 || Number(port) > 65535) {
+    throw new Error(`local-mongo: invalid port ${port}`);
+  }
+  const logLine = typeof log === 'function' ? log : (line) => process.stderr.write(`${line}\n`);
+  const file = dataFile ? path.resolve(dataFile) : undefined;
+  if (!javaAvailable()) {
+    return startMemoryServer({ port: Number(port), dataFile: file, log: logLine });
+  }
+  return startJavaServer({ port: Number(port), dataFile: file, memory: !file });
+}
+
+module.exports = { startLocalMongo, javaAvailable, JAR, BUILD_COMMAND: `mvn ${BUILD_ARGS.join(' ')}` };
+
+// ---- CLI --------------------------------------------------------------------------------------------------
+
+if (require.main === module) {
+  const usage = 'usage: node tools/local-mongo.js [--port N] [--data FILE | --memory]';
+  const options = { port: 27017 };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--port' && argv[i + 1] !== undefined) options.port = Number(argv[++i]);
+    else if (arg === '--data' && argv[i + 1] !== undefined) options.dataFile = argv[++i];
+    else if (arg === '--memory') options.memory = true;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else {
+      console.error(`${usage}\nunknown or incomplete argument: ${arg}`);
+      process.exit(2);
+    }
+  }
+
+  startLocalMongo(options).then((server) => {
+    const where = options.dataFile ? `data in ${path.resolve(options.dataFile)}` : 'data in memory only';
+    console.log(`MongoDB ready at ${server.uri} (${where}); press Ctrl-C to stop`);
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    let stopping = false;
+    const shutdown = (signal) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`local-mongo: ${signal} received, stopping the server`);
+      server.stop().then(() => {
+        clearInterval(keepAlive);
+        process.exit(0);
+      });
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+    // The server dying on its own ends the CLI too.
+    if (server.process) {
+      server.process.on('exit', (code, signal) => {
+        if (stopping) return;
+        console.error(`local-mongo: the server exited unexpectedly (${signal || `code ${code}`})`);
+        process.exit(1);
+      });
+    }
+  }).catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
