@@ -3,7 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-auth.decorator';
-import { ProblemDetailsFilter, sendProblem } from './common/filters/problem-details.filter';
+import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 
@@ -22,8 +22,6 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  // Body parsing and size errors happen before Nest routes the request.
-  app.getHttpAdapter().getInstance().setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
   app.enableShutdownHooks();
   setUpSwagger(app);
 }

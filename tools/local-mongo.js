@@ -202,15 +202,13 @@ function spawnJavaServer({ port, dataFile, memory }) {
     child.on('error', (err) => {
       settle(reject, new Error(`local-mongo: cannot start java (${err.message})`));
     });
-    exited.then(({ code, signal }) => {
-      // 'exit' can fire before the last stderr data is read; 'close' waits for the pipes.
-      child.once('close', () => {
-        const message = `local-mongo: mongo-java-server exited before it was ready ` +
-          `(${signal ? `signal ${signal}` : `exit code ${code}`}; java ${args.join(' ')})\n` +
-          `--- server stderr (tail) ---\n${stderrTail}`;
-        settle(reject, /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
-          ? new PortInUseError(message) : new Error(message));
-      });
+    // 'close' (unlike 'exit') comes after the last stderr data has been read.
+    child.once('close', (code, signal) => {
+      const message = `local-mongo: mongo-java-server exited before it was ready ` +
+        `(${signal ? `signal ${signal}` : `exit code ${code}`}; java ${args.join(' ')})\n` +
+        `--- server stderr (tail) ---\n${stderrTail}`;
+      settle(reject, /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
+        ? new PortInUseError(message) : new Error(message));
     });
   });
 

@@ -24,12 +24,6 @@ export interface Problem {
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-/** Fastify's own errors (body parsing, size limits) carry a status and a code. */
-interface FastifyStyleError {
-  statusCode: number;
-  code?: string;
-}
-
 export function toProblem(exception: unknown, instance: string): Problem {
   if (exception instanceof HttpException) {
     return fromHttpException(exception, instance);
@@ -42,9 +36,6 @@ export function toProblem(exception: unknown, instance: string): Problem {
       body: problem(HttpStatus.SERVICE_UNAVAILABLE, 'Database unavailable; retry shortly', instance),
       retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
     };
-  }
-  if (isClientError(exception)) {
-    return { body: problem(exception.statusCode, clientErrorDetail(exception), instance) };
   }
   return { body: problem(HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred', instance) };
 }
@@ -73,23 +64,4 @@ function fromHttpException(exception: HttpException, instance: string): Problem 
   };
   const detail = typeof message === 'string' ? message : (STATUS_CODES[status] ?? 'Error');
   return { body: problem(status, detail, instance, errors), retryAfterSeconds };
-}
-
-function isClientError(exception: unknown): exception is FastifyStyleError {
-  const status = (exception as Partial<FastifyStyleError> | null)?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500;
-}
-
-/** Fixed wording, so that no parser internals reach the client. */
-function clientErrorDetail(error: FastifyStyleError): string {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'Request body is too large';
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'Unsupported content type; send application/json';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'Request body is empty';
-    default:
-      return error.statusCode === HttpStatus.BAD_REQUEST ? 'Malformed request body' : (STATUS_CODES[error.statusCode] ?? 'Error');
-  }
 }

@@ -4,17 +4,19 @@ import { toProblem } from '../problem-details';
 
 const logger = new Logger('ProblemDetails');
 
-/** Writes every error as application/problem+json; never leaks stack traces or driver messages. */
+/**
+ * Writes every error as application/problem+json; never leaks stack traces or driver messages.
+ * Nest hands it Fastify's own errors too (body parsing, size limits) as HttpExceptions.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 }
 
-/** Shared with Fastify's error handler, which sees errors raised before Nest routes a request. */
-export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+function send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const instance = request.url.split('?')[0];
   const { body, retryAfterSeconds } = toProblem(exception, instance);
   if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) {

@@ -99,9 +99,9 @@ public final class LocalMongoServer {
         MongoServer server = new MongoServer(backend);
         try {
             server.bind(bindHost, port); // returns once the socket is bound and accepting
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // netty rethrows the checked java.net.BindException undeclared
             System.err.println("error: cannot listen on " + bindHost + ":" + port + ": " + e);
-            backend.close(); // release (and flush) the H2 file
+            server.shutdownNow(); // stops netty's non-daemon threads and closes (flushes) the H2 file
             System.exit(1);
             return;
         }

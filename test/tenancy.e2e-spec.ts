@@ -1,0 +1,95 @@
+import { Api, expectProblem, query } from './support/api';
+import { NoteEntity, NotesModule } from './support/notes.module';
+import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
+
+describe('Tenant-scoped modules (e2e)', () => {
+  let testApp: TestApp;
+  let api: Api;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ imports: [NotesModule] });
+    api = new Api(testApp.app);
+  });
+
+  afterAll(() => testApp.close());
+
+  const client = () => testApp.connection.getClient();
+  const notesCollection = (storageName: string) =>
+    mode() === 'database'
+      ? client().db(storageName).collection('notes')
+      : client().db(testApp.env.MASTER_DB_NAME).collection(`${storageName}__notes`);
+  /** Checked before any read, since mongo-java-server creates a database on first access. */
+  const expectNoDatabase = async (name: string) => {
+    if (mode() === 'database') {
+      const { databases } = await client().db().admin().listDatabases();
+      expect(databases.map((database) => database.name)).not.toContain(name);
+    }
+  };
+  const storageOf = (name: string) => `org_${name.toLowerCase().replace(/ /g, '_')}`;
+
+  it("keeps each organization's documents in its own storage", async () => {
+    const alpha = await api.createOrganization('Alpha');
+    const beta = await api.createOrganization('Beta');
+    expect((await api.post('/notes', { token: alpha.token, json: { text: 'alpha secret' } })).status).toBe(201);
+    expect((await api.post('/notes', { token: beta.token, json: { text: 'beta secret' } })).status).toBe(201);
+
+    expect((await api.get('/notes', { token: alpha.token })).body.data).toEqual(['alpha secret']);
+    expect((await api.get('/notes', { token: beta.token })).body.data).toEqual(['beta secret']);
+    expect(await notesCollection(storageOf(alpha.name)).find({}, { projection: { _id: 0 } }).toArray()).toEqual([
+      { text: 'alpha secret' },
+    ]);
+    const recorded = await client()
+      .db(testApp.env.MASTER_DB_NAME)
+      .collection('organizations')
+      .findOne({ organization_name: alpha.name });
+    expect(recorded?.entities).toEqual(['notes']);
+  });
+
+  it('moves every entity collection on rename, and removes them all on delete', async () => {
+    const organization = await api.createOrganization('Mover');
+    for (const text of ['one', 'two', 'three']) {
+      await api.post('/notes', { token: organization.token, json: { text } });
+    }
+    const newName = `Moved ${randomSuffix()}`;
+    const rename = await api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: newName },
+    });
+    expect(rename.status).toBe(200);
+
+    await expectNoDatabase(storageOf(organization.name));
+    expect(await notesCollection(storageOf(organization.name)).countDocuments()).toBe(0);
+    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(3);
+    expect((await api.get('/notes', { token: organization.token })).body.data).toEqual(['one', 'two', 'three']);
+    await api.post('/notes', { token: organization.token, json: { text: 'four' } });
+    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(4);
+
+    const removal = await api.delete(`/org/delete?${query({ organization_name: newName })}`, { token: organization.token });
+    expect(removal.status).toBe(200);
+    await expectNoDatabase(storageOf(newName));
+    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(0);
+  });
+
+  it('compiles a model once per tenant and entity, and releases it when the tenant moves', async () => {
+    const organization = await api.createOrganization('Memo');
+    await api.post('/notes', { token: organization.token, json: { text: 'first' } });
+    const tenancy = testApp.app.get(TenantConnectionService);
+    const me = await api.get('/admin/me', { token: organization.token });
+    const tenant = { id: me.body.data.organization_id, storageName: storageOf(organization.name), entities: ['notes'] };
+
+    const first = await tenancy.model(tenant, NoteEntity);
+    expect(await tenancy.model(tenant, NoteEntity)).toBe(first);
+
+    await api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: `Memo Moved ${randomSuffix()}` },
+    });
+    expect(await tenancy.model(tenant, NoteEntity)).not.toBe(first);
+  });
+
+  it('refuses tenant routes without a valid token', async () => {
+    expectProblem(await api.get('/notes'), 401);
+    expectProblem(await api.post('/notes', { token: 'bad' }), 401);
+  });
+});
