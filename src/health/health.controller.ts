@@ -1,17 +1,16 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService } from '@nestjs/terminus';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
+import { DatabaseHealthIndicator } from './database.health';
 import { HealthDto } from './dto/health.dto';
-
-const PING_TIMEOUT_MS = 2000;
 
 @ApiTags('Health')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly mongoose: MongooseHealthIndicator,
+    private readonly database: DatabaseHealthIndicator,
   ) {}
 
   @Get()
@@ -27,9 +26,9 @@ export class HealthController {
   @ApiProblems()
   async ready(): Promise<HealthDto> {
     try {
-      await this.health.check([() => this.mongoose.pingCheck('database', { timeout: PING_TIMEOUT_MS })]);
+      await this.health.check([() => this.database.ping('database')]);
     } catch {
-      throw new ServiceUnavailableException('Database unavailable');
+      throw new ServiceUnavailableException({ message: 'Database unavailable', retryAfterSeconds: 5 });
     }
     return { status: 'ok' };
   }

@@ -28,11 +28,7 @@ export class TenantStorageService {
     const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
     const sources = this.tenancy.collectionsOf(from);
     for (const [index, source] of sources.entries()) {
-      if (this.tenancy.mode === TenancyMode.Database) {
-        await this.copyCollection(source, targets[index]);
-      } else {
-        await this.renameCollection(source, targets[index]);
-      }
+      await this.moveCollection(source, targets[index]);
     }
     if (this.tenancy.mode === TenancyMode.Database) {
       await this.client().db(from.storageName).dropDatabase();
@@ -48,6 +44,12 @@ export class TenantStorageService {
     for (const { database, collection } of this.tenancy.collectionsOf(storage)) {
       await this.ignoringMissing(this.client().db(database).dropCollection(collection));
     }
+  }
+
+  private moveCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
+    return this.tenancy.mode === TenancyMode.Database
+      ? this.copyCollection(source, target)
+      : this.renameCollection(source, target);
   }
 
   /** Atomic on the server: afterwards the documents are under exactly one of the two names. */

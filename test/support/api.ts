@@ -65,12 +65,16 @@ export class Api {
     return response.body.access_token;
   }
 
+  createOrganizationRequest(name: string, email = `admin-${randomSuffix()}@example.com`): Promise<ApiResponse> {
+    return this.post('/org/create', { json: { organization_name: name, email, password: PASSWORD } });
+  }
+
   /** Creates an organization with a unique name and logs its admin in. */
   async createOrganization(prefix = 'Org'): Promise<Organization> {
     const suffix = randomSuffix();
     const name = `${prefix} ${suffix}`;
     const email = `admin-${suffix}@example.com`;
-    const response = await this.post('/org/create', { json: { organization_name: name, email, password: PASSWORD } });
+    const response = await this.createOrganizationRequest(name, email);
     expect(response.status).toBe(201);
     const token = await this.login(email);
     return { name, email, password: PASSWORD, id: response.body.data.organization_id, adminId: response.body.data.admin_id, token };

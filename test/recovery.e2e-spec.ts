@@ -1,0 +1,160 @@
+import { mongo } from 'mongoose';
+import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
+import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
+import { Api, expectProblem, query } from './support/api';
+import { eventually } from './support/eventually';
+import { NotesModule } from './support/notes.module';
+import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+
+const injectedFault = () => new mongo.MongoNetworkError('injected fault: connection lost');
+
+/** Lets the first `passes` calls through, then fails every later one as a lost connection would. */
+function failAfter(target: object, method: string, passes: number): void {
+  const original = (target as Record<string, (...args: unknown[]) => Promise<unknown>>)[method].bind(target);
+  let calls = 0;
+  jest.spyOn(target as Record<string, () => Promise<unknown>>, method as never).mockImplementation((async (...args: unknown[]) => {
+    calls += 1;
+    if (calls > passes) {
+      throw injectedFault();
+    }
+    return original(...args);
+  }) as never);
+}
+
+const storageOf = (name: string) => `org_${name.toLowerCase().replace(/ /g, '_')}`;
+
+/**
+ * Interrupts create, rename and delete between their steps, abandons the app as a crashed process
+ * would, and shows that the next start-up finishes or undoes the operation with nothing lost.
+ */
+describe('Recovery of interrupted operations (e2e)', () => {
+  let env: Record<string, string>;
+  const apps: TestApp[] = [];
+
+  beforeEach(() => {
+    env = { MASTER_DB_NAME: `e2e_recovery_${mode()}_${randomSuffix()}`, OPERATION_LEASE_MS: '500' };
+  });
+
+  afterEach(async () => {
+    const last = apps.pop();
+    await last?.close();
+    apps.length = 0;
+  });
+
+  async function start(): Promise<{ testApp: TestApp; api: Api }> {
+    const testApp = await startTestApp({ env, imports: [NotesModule] });
+    apps.push(testApp);
+    return { testApp, api: new Api(testApp.app) };
+  }
+
+  /** A crashed process runs no clean-up: the app is closed with its operation left as it was. */
+  async function crash(testApp: TestApp): Promise<void> {
+    await testApp.close({ dropDatabases: false });
+  }
+
+  const master = (testApp: TestApp) => testApp.connection.getClient().db(env.MASTER_DB_NAME);
+  const record = (testApp: TestApp, id: string) =>
+    master(testApp).collection('organizations').findOne({ _id: new mongo.ObjectId(id) });
+
+  async function notesIn(testApp: TestApp, storageName: string): Promise<string[]> {
+    const collection =
+      mode() === 'database'
+        ? testApp.connection.getClient().db(storageName).collection('notes')
+        : master(testApp).collection(`${storageName}__notes`);
+    return (await collection.find().sort({ _id: 1 }).toArray()).map((note) => note.text);
+  }
+
+  async function tenantAdminsIn(testApp: TestApp, storageName: string): Promise<number> {
+    const collection =
+      mode() === 'database'
+        ? testApp.connection.getClient().db(storageName).collection('data')
+        : master(testApp).collection(storageName);
+    return collection.countDocuments({ kind: 'admin' });
+  }
+
+  it('finishes a rename interrupted after moving part of the storage', async () => {
+    const first = await start();
+    const organization = await first.api.createOrganization('Interrupted Rename');
+    for (const text of ['a', 'b', 'c']) {
+      expect((await first.api.post('/notes', { token: organization.token, json: { text } })).status).toBe(201);
+    }
+    failAfter(first.testApp.app.get(TenantStorageService), 'moveCollection', 1);
+    const newName = `Finished Rename ${randomSuffix()}`;
+
+    expectProblem(
+      await first.api.put('/org/update', {
+        token: organization.token,
+        json: { organization_name: organization.name, new_organization_name: newName },
+      }),
+      503,
+    );
+    expect(await record(first.testApp, organization.id)).toMatchObject({ state: 'renaming' });
+    expect(await tenantAdminsIn(first.testApp, storageOf(newName))).toBe(1);
+    await crash(first.testApp);
+
+    const second = await start();
+    await eventually(async () => {
+      expect((await second.api.get(`/org/get?${query({ organization_name: newName })}`)).status).toBe(200);
+    });
+    const newSlug = storageOf(newName).slice('org_'.length);
+    const after = await record(second.testApp, organization.id);
+    expect(after).toMatchObject({ state: 'active', slug: newSlug, claimed_slugs: [newSlug] });
+    expect(after).not.toHaveProperty('operation');
+    expect(await notesIn(second.testApp, storageOf(newName))).toEqual(['a', 'b', 'c']);
+    expect(await tenantAdminsIn(second.testApp, storageOf(newName))).toBe(1);
+    expect(await notesIn(second.testApp, storageOf(organization.name))).toEqual([]);
+    expect(await tenantAdminsIn(second.testApp, storageOf(organization.name))).toBe(0);
+    expect((await second.api.get('/notes', { token: organization.token })).body.data).toEqual(['a', 'b', 'c']);
+  });
+
+  it('finishes a delete interrupted after its storage was dropped', async () => {
+    const first = await start();
+    const organization = await first.api.createOrganization('Interrupted Delete');
+    await first.api.post('/notes', { token: organization.token, json: { text: 'doomed' } });
+    const storage = first.testApp.app.get(TenantStorageService);
+    const drop = storage.drop.bind(storage);
+    jest.spyOn(storage, 'drop').mockImplementation(async (target) => {
+      await drop(target);
+      throw injectedFault();
+    });
+
+    expectProblem(
+      await first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, { token: organization.token }),
+      503,
+    );
+    expect(await record(first.testApp, organization.id)).toMatchObject({ state: 'deleting' });
+    expectProblem(await first.api.get('/admin/me', { token: organization.token }), 401);
+    await crash(first.testApp);
+
+    const second = await start();
+    await eventually(async () => {
+      expect(await record(second.testApp, organization.id)).toBeNull();
+    });
+    expectProblem(await second.api.get(`/org/get?${query({ organization_name: organization.name })}`), 404);
+    expect(await notesIn(second.testApp, storageOf(organization.name))).toEqual([]);
+    expect((await second.api.createOrganizationRequest(organization.name, organization.email)).status).toBe(201);
+  });
+
+  it('rolls back a create whose process died before it could clean up', async () => {
+    const first = await start();
+    const name = `Interrupted Create ${randomSuffix()}`;
+    const email = `creator-${randomSuffix()}@example.com`;
+    failAfter(first.testApp.app.get(TenantConnectionService), 'model', 0);
+    failAfter(first.testApp.app.get(TenantStorageService), 'drop', 0);
+
+    expectProblem(await first.api.createOrganizationRequest(name, email), 503);
+    expect(await master(first.testApp).collection('organizations').findOne({ organization_name: name })).toMatchObject({
+      state: 'creating',
+    });
+    expect(await master(first.testApp).collection('admins').countDocuments({ email })).toBe(1);
+    expectProblem(await first.api.get(`/org/get?${query({ organization_name: name })}`), 404);
+    await crash(first.testApp);
+
+    const second = await start();
+    await eventually(async () => {
+      expect(await master(second.testApp).collection('organizations').countDocuments({ organization_name: name })).toBe(0);
+    });
+    expect(await master(second.testApp).collection('admins').countDocuments({ email })).toBe(0);
+    expect((await second.api.createOrganizationRequest(name, email)).status).toBe(201);
+  });
+});

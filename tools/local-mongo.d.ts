@@ -1,0 +1,22 @@
+import { ChildProcess } from 'node:child_process';
+
+export interface LocalMongo {
+  uri: string;
+  port: number;
+  stop(): Promise<void>;
+  process: ChildProcess | null;
+}
+
+export interface LocalMongoOptions {
+  /** 0 or omitted: a free port. */
+  port?: number;
+  /** H2 file: data survives restarts. */
+  dataFile?: string;
+  memory?: boolean;
+  log?: (line: string) => void;
+}
+
+export function startLocalMongo(options?: LocalMongoOptions): Promise<LocalMongo>;
+export function javaAvailable(): boolean;
+export const JAR: string;
+export const BUILD_COMMAND: string;
