@@ -1,4 +1,6 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { ValidateBy } from 'class-validator';
 
 export const PASSWORD_MIN_CHARACTERS = 8;
 /** bcrypt silently ignores every byte past the 72nd, so longer passwords are refused outright. */
@@ -17,15 +19,15 @@ export function passwordProblem(password: unknown): string | null {
   return null;
 }
 
-export function IsAcceptablePassword(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
+export function IsAcceptablePassword(): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ type: String, format: 'password', minLength: PASSWORD_MIN_CHARACTERS, maxLength: PASSWORD_MAX_BYTES }),
+    ValidateBy({
       name: 'isAcceptablePassword',
       validator: {
         validate: (value: unknown) => passwordProblem(value) === null,
         defaultMessage: (args) => passwordProblem(args?.value) ?? 'password is not acceptable',
       },
-    },
-    options,
+    }),
   );
 }

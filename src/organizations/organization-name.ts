@@ -1,9 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, Matches } from 'class-validator';
+import { IsString, Length, Matches } from 'class-validator';
 
-/** 2 to 64 ASCII letters, digits, spaces, `-`, `_` or `.`, at least one of them a letter or digit. */
-const ORGANIZATION_NAME = /^(?=.*[A-Za-z0-9])[A-Za-z0-9 ._-]{2,64}$/;
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 64;
+/** ASCII letters, digits, spaces, `-`, `_` and `.`, at least one of them a letter or digit. */
+const ORGANIZATION_NAME = /^[A-Za-z0-9 ._-]*[A-Za-z0-9][A-Za-z0-9 ._-]*$/;
 
 /**
  * Names that differ only in case, spacing or punctuation share a slug, and so are one organization:
@@ -17,13 +20,15 @@ export function toSlug(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/** Validates a trimmed organization name, and documents the rule in the OpenAPI schema. */
 export function IsOrganizationName(): PropertyDecorator {
   return applyDecorators(
+    ApiProperty({ type: String, minLength: MIN_LENGTH, maxLength: MAX_LENGTH, pattern: ORGANIZATION_NAME.source }),
     Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
     IsString(),
+    Length(MIN_LENGTH, MAX_LENGTH),
     Matches(ORGANIZATION_NAME, {
-      message:
-        '$property must be 2 to 64 letters, digits, spaces, "-", "_" or ".", with at least one letter or digit',
+      message: '$property may hold only letters, digits, spaces, "-", "_" and ".", and at least one letter or digit',
     }),
   );
 }

@@ -29,24 +29,24 @@ export class LoginDto {
   @MaxLength(1024)
   password: string;
 
-  /** OAuth2 form field; only `password` is supported. */
+  /** OAuth2 form field; only `password` is supported. @example "password" */
   @Optional()
   @Equals('password')
   grant_type?: string;
 
-  /** OAuth2 form field, accepted and ignored. */
+  /** OAuth2 form field, accepted and ignored. @example "" */
   @Optional()
   @IsString()
   @MaxLength(1024)
   scope?: string;
 
-  /** OAuth2 form field, accepted and ignored. */
+  /** OAuth2 form field, accepted and ignored. @example "" */
   @Optional()
   @IsString()
   @MaxLength(1024)
   client_id?: string;
 
-  /** OAuth2 form field, accepted and ignored. */
+  /** OAuth2 form field, accepted and ignored. @example "" */
   @Optional()
   @IsString()
   @MaxLength(1024)

@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { DEVELOPMENT_JWT_SECRET, TenancyMode, validateEnvironment } from './environment';
+
+const URI = 'mongodb://localhost:27017';
+const STRONG_SECRET = 'q7Vh2Lr9Xc4Bn8Mz1Kp6Wd3Tf5Gy0Js2Ae7Ru4';
+
+/** The message of the error `validateEnvironment(raw)` throws, or fails the test if it does not throw. */
+function problemsOf(raw: Record<string, unknown>): string {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
+describe('validateEnvironment', () => {
+  it('applies the defaults when only MONGODB_URI is given', () => {
+    const env = validateEnvironment({ MONGODB_URI: URI });
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      MONGODB_URI: URI,
+      MASTER_DB_NAME: 'master_db',
+      TENANCY_MODE: TenancyMode.Collection,
+      JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      BCRYPT_COST: 12,
+    });
+    expect(env.SUPERADMIN_EMAIL).toBeUndefined();
+  });
+
+  it('requires MONGODB_URI, as a mongodb:// or mongodb+srv:// URI', () => {
+    expect(problemsOf({})).toMatch(/MONGODB_URI must be a mongodb:\/\/ or mongodb\+srv:\/\/ URI/);
+    expect(problemsOf({ MONGODB_URI: 'http://localhost:27017' })).toMatch(/MONGODB_URI/);
+    expect(problemsOf({ MONGODB_URI: 'mongodb://' })).toMatch(/MONGODB_URI/);
+    expect(validateEnvironment({ MONGODB_URI: 'mongodb+srv://user:pw@cluster.example.net/db' }).MONGODB_URI).toBe(
+      'mongodb+srv://user:pw@cluster.example.net/db',
+    );
+  });
+
+  it('parses numbers from strings and refuses what is not an integer', () => {
+    const env = validateEnvironment({ MONGODB_URI: URI, PORT: '8080', BCRYPT_COST: '10', DB_TIMEOUT_MS: '500' });
+    expect(env).toMatchObject({ PORT: 8080, BCRYPT_COST: 10, DB_TIMEOUT_MS: 500 });
+    expect(problemsOf({ MONGODB_URI: URI, PORT: 'eighty' })).toMatch(/PORT/);
+    expect(problemsOf({ MONGODB_URI: URI, PORT: '80.5' })).toMatch(/PORT/);
+  });
+
+  it('refuses a BCRYPT_COST below 10', () => {
+    expect(problemsOf({ MONGODB_URI: URI, BCRYPT_COST: '9' })).toMatch(/BCRYPT_COST must not be less than 10/);
+  });
+
+  it('accepts only collection or database as TENANCY_MODE', () => {
+    expect(validateEnvironment({ MONGODB_URI: URI, TENANCY_MODE: 'database' }).TENANCY_MODE).toBe(TenancyMode.Database);
+    expect(problemsOf({ MONGODB_URI: URI, TENANCY_MODE: 'schema' })).toMatch(/TENANCY_MODE/);
+  });
+
+  it('refuses a missing, default or short JWT_SECRET in production, naming JWT_SECRET', () => {
+    const production = { MONGODB_URI: URI, NODE_ENV: 'production' };
+    expect(problemsOf(production)).toMatch(/JWT_SECRET/);
+    expect(problemsOf({ ...production, JWT_SECRET: DEVELOPMENT_JWT_SECRET })).toMatch(/JWT_SECRET/);
+    expect(problemsOf({ ...production, JWT_SECRET: 'x'.repeat(31) })).toMatch(/JWT_SECRET/);
+  });
+
+  it('accepts a long random JWT_SECRET in production, and the default secret outside it', () => {
+    expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).JWT_SECRET).toBe(
+      STRONG_SECRET,
+    );
+    expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'test' }).JWT_SECRET).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+
+  it('refuses SUPERADMIN_EMAIL without SUPERADMIN_PASSWORD, and the other way round', () => {
+    const message = /SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD must be set together/;
+    expect(problemsOf({ MONGODB_URI: URI, SUPERADMIN_EMAIL: 'root@example.com' })).toMatch(message);
+    expect(problemsOf({ MONGODB_URI: URI, SUPERADMIN_PASSWORD: 'long-enough-password' })).toMatch(message);
+    const env = validateEnvironment({
+      MONGODB_URI: URI,
+      SUPERADMIN_EMAIL: 'root@example.com',
+      SUPERADMIN_PASSWORD: 'long-enough-password',
+    });
+    expect(env.SUPERADMIN_EMAIL).toBe('root@example.com');
+  });
+
+  it('treats empty strings as unset', () => {
+    const env = validateEnvironment({ MONGODB_URI: URI, PORT: '', JWT_SECRET: '', SUPERADMIN_EMAIL: '', SUPERADMIN_PASSWORD: '' });
+    expect(env).toMatchObject({ PORT: 3000, JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    expect(env.SUPERADMIN_EMAIL).toBeUndefined();
+    expect(problemsOf({ MONGODB_URI: '' })).toMatch(/MONGODB_URI/);
+  });
+
+  it('reports every problem at once', () => {
+    const message = problemsOf({
+      NODE_ENV: 'production',
+      BCRYPT_COST: '4',
+      TENANCY_MODE: 'nope',
+      SUPERADMIN_EMAIL: 'root@example.com',
+    });
+    for (const field of ['MONGODB_URI', 'BCRYPT_COST', 'TENANCY_MODE', 'JWT_SECRET', 'SUPERADMIN_PASSWORD']) {
+      expect(message).toContain(field);
+    }
+    expect(message.split('\n - ')).toHaveLength(1 + 5);
+  });
+});
