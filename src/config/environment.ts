@@ -11,6 +11,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { passwordProblem } from '../auth/password-policy';
 
 export enum TenancyMode {
   Collection = 'collection',
@@ -110,6 +111,10 @@ function crossFieldProblems(env: Environment): string[] {
   }
   if (Boolean(env.SUPERADMIN_EMAIL) !== Boolean(env.SUPERADMIN_PASSWORD)) {
     problems.push('SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD must be set together');
+  }
+  const superadminPasswordProblem = env.SUPERADMIN_PASSWORD ? passwordProblem(env.SUPERADMIN_PASSWORD) : null;
+  if (superadminPasswordProblem) {
+    problems.push(`SUPERADMIN_PASSWORD: ${superadminPasswordProblem}`);
   }
   return problems;
 }
