@@ -80,6 +80,12 @@ describe('validateEnvironment', () => {
     expect(env.SUPERADMIN_EMAIL).toBe('root@example.com');
   });
 
+  it('holds SUPERADMIN_PASSWORD to the password policy', () => {
+    const superadmin = { MONGODB_URI: URI, SUPERADMIN_EMAIL: 'root@example.com' };
+    expect(problemsOf({ ...superadmin, SUPERADMIN_PASSWORD: 'short' })).toMatch(/SUPERADMIN_PASSWORD: .*at least 8/);
+    expect(problemsOf({ ...superadmin, SUPERADMIN_PASSWORD: 'p'.repeat(73) })).toMatch(/SUPERADMIN_PASSWORD: .*72 bytes/);
+  });
+
   it('treats empty strings as unset', () => {
     const env = validateEnvironment({ MONGODB_URI: URI, PORT: '', JWT_SECRET: '', SUPERADMIN_EMAIL: '', SUPERADMIN_PASSWORD: '' });
     expect(env).toMatchObject({ PORT: 3000, JWT_SECRET: DEVELOPMENT_JWT_SECRET });

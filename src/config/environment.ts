@@ -1,4 +1,4 @@
-import { plainToInstance, Type } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsEmail,
   IsEnum,
@@ -22,11 +22,16 @@ export enum TenancyMode {
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
+/** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
+function WholeNumber(): PropertyDecorator {
+  return Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value));
+}
+
 export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV = 'development';
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(0)
   @Max(65535)
@@ -47,13 +52,13 @@ export class Environment {
   @IsString()
   JWT_SECRET = DEVELOPMENT_JWT_SECRET;
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(60)
   @Max(7 * 24 * 3600)
   JWT_EXPIRES_IN_SECONDS = 1800;
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(10)
   @Max(15)
@@ -67,19 +72,19 @@ export class Environment {
   @IsString()
   SUPERADMIN_PASSWORD?: string;
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(100)
   @Max(60000)
   DB_TIMEOUT_MS = 3000;
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(1024)
   @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 16 * 1024;
 
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(100)
   OPERATION_LEASE_MS = 30000;
@@ -103,7 +108,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
 function crossFieldProblems(env: Environment): string[] {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
-  if (production && (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET || env.JWT_SECRET.length < MIN_PRODUCTION_SECRET_LENGTH)) {
+  if (production && (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET || env.JWT_SECRET.trim().length < MIN_PRODUCTION_SECRET_LENGTH)) {
     problems.push(
       `JWT_SECRET must be set to a random string of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production ` +
         '(for example: openssl rand -base64 48)',

@@ -130,7 +130,7 @@ export class OrganizationLifecycleService {
             $set: { state, operation: { ...operation, lease_until: this.leaseDeadline() } },
             ...(operation.target_slug ? { $push: { claimed_slugs: operation.target_slug } } : {}),
           },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean()
         .exec();
@@ -182,7 +182,7 @@ export class OrganizationLifecycleService {
       .findOneAndUpdate(
         { _id: id, state: from },
         { $set: { ...changes, state: TenantState.Active }, $unset: { operation: 1 } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean()
       .exec();

@@ -5,8 +5,11 @@ import { IsString, Length, Matches } from 'class-validator';
 
 const MIN_LENGTH = 2;
 const MAX_LENGTH = 64;
-/** ASCII letters, digits, spaces, `-`, `_` and `.`, at least one of them a letter or digit. */
-const ORGANIZATION_NAME = /^[A-Za-z0-9 ._-]*[A-Za-z0-9][A-Za-z0-9 ._-]*$/;
+/**
+ * ASCII letters, digits, spaces, `-`, `_` and `.`, at least one of them a letter or digit. Written
+ * so that matching stays linear on long hostile input (the length is checked separately).
+ */
+const ORGANIZATION_NAME = /^[ ._-]*[A-Za-z0-9][A-Za-z0-9 ._-]*$/;
 
 /**
  * Names that differ only in case, spacing or punctuation share a slug, and so are one organization:

@@ -62,7 +62,7 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
       .findOneAndUpdate(
         { _id: organization._id, 'operation.lease_until': organization.operation?.lease_until },
         { $set: { 'operation.lease_until': this.lifecycle.leaseDeadline() } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean()
       .exec();

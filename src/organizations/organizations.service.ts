@@ -42,9 +42,14 @@ export class OrganizationsService implements OnModuleInit {
   }
 
   async create(dto: CreateOrganizationDto): Promise<OrganizationDto> {
+    const slug = toSlug(dto.organization_name);
+    // A cheap read spares the bcrypt hash for a name that is plainly taken; the unique index still decides races.
+    if (await this.isSlugClaimed(slug)) {
+      throw new ConflictException(ORGANIZATION_EXISTS);
+    }
     const organization = await this.lifecycle.create({
       name: dto.organization_name,
-      slug: toSlug(dto.organization_name),
+      slug,
       email: dto.email,
       passwordHash: await this.passwords.hash(dto.password),
     });
@@ -114,15 +119,16 @@ export class OrganizationsService implements OnModuleInit {
   /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */
   private async refuseKnownConflicts(current: Organization, dto: UpdateOrganizationDto): Promise<void> {
     const newSlug = dto.new_organization_name === undefined ? undefined : toSlug(dto.new_organization_name);
-    if (newSlug !== undefined && newSlug !== current.slug) {
-      const holder = await this.organizations.exists({ claimed_slugs: newSlug }).exec();
-      if (holder) {
-        throw new ConflictException(ORGANIZATION_EXISTS);
-      }
+    if (newSlug !== undefined && newSlug !== current.slug && (await this.isSlugClaimed(newSlug))) {
+      throw new ConflictException(ORGANIZATION_EXISTS);
     }
     if (dto.email !== undefined && (await this.admins.isEmailTakenByAnother(dto.email, current.admin_id))) {
       throw new ConflictException('An admin with this email already exists');
     }
+  }
+
+  private async isSlugClaimed(slug: string): Promise<boolean> {
+    return (await this.organizations.exists({ claimed_slugs: slug }).exec()) !== null;
   }
 
   private async findByName(name: string): Promise<Organization> {

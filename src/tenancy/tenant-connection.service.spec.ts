@@ -5,31 +5,43 @@ import { Environment, TenancyMode } from '../config/environment';
 import { defineTenantEntity, Tenant, TENANT_REGISTRY_COLLECTION } from './tenant';
 import { TenantConnectionService } from './tenant-connection.service';
 
+interface FakeDb {
+  name: string;
+  model: jest.Mock<FakeModel, [string, Schema, string]>;
+  deleteModel: jest.Mock;
+}
+
 interface FakeModel {
   modelName: string;
   collectionName: string;
-  database: string;
+  db: FakeDb;
 }
 
 const schema = new Schema({ text: String });
 const DEFAULT = defineTenantEntity(null, schema);
 const NOTES = defineTenantEntity('notes', schema);
 
-/** A stand-in for the shared Mongoose connection: every `model` call compiles a new, distinguishable object. */
-function fakeConnection(matchedCount = 1) {
-  const compile = (database: string) =>
-    jest.fn((name: string, _schema: Schema, collectionName: string): FakeModel => ({ modelName: name, collectionName, database }));
-  const tenantDbs: Array<{ name: string; model: ReturnType<typeof compile> }> = [];
-  const updateOne = jest.fn().mockResolvedValue({ matchedCount });
-  const connection = {
-    model: compile('master_db'),
-    useDb: jest.fn((name: string) => {
-      const db = { name, model: compile(name) };
-      tenantDbs.push(db);
-      return db;
-    }),
+function fakeDb(name: string): FakeDb {
+  const db: FakeDb = {
+    name,
+    // Every call compiles a new, distinguishable model bound to this database.
+    model: jest.fn((modelName: string, _schema: Schema, collectionName: string) => ({ modelName, collectionName, db })),
     deleteModel: jest.fn(),
-    removeDb: jest.fn(),
+  };
+  return db;
+}
+
+/** A stand-in for the shared Mongoose connection, whose useDb caches one FakeDb per database name. */
+function fakeConnection(matchedCount = 1) {
+  const updateOne = jest.fn().mockResolvedValue({ matchedCount });
+  const tenantDbs = new Map<string, FakeDb>();
+  const connection = {
+    ...fakeDb('master_db'),
+    useDb: jest.fn((name: string) => tenantDbs.get(name) ?? tenantDbs.set(name, fakeDb(name)).get(name)),
+    get relatedDbs() {
+      return Object.fromEntries(tenantDbs);
+    },
+    removeDb: jest.fn((name: string) => tenantDbs.delete(name)),
     collection: jest.fn(() => ({ updateOne })),
   };
   return { connection, updateOne, tenantDbs };
@@ -51,7 +63,7 @@ describe('TenantConnectionService in collection mode', () => {
     const service = serviceFor(TenancyMode.Collection, connection);
     const org = tenant(['notes']);
 
-    expect(await service.model(org, DEFAULT)).toEqual({ modelName: 'org_x', collectionName: 'org_x', database: 'master_db' });
+    expect(await service.model(org, DEFAULT)).toMatchObject({ modelName: 'org_x', collectionName: 'org_x' });
     expect(await service.model(org, NOTES)).toMatchObject({ modelName: 'org_x__notes', collectionName: 'org_x__notes' });
     expect(connection.model).toHaveBeenCalledWith('org_x__notes', schema, 'org_x__notes');
     expect(connection.useDb).not.toHaveBeenCalled();
@@ -104,7 +116,7 @@ describe('TenantConnectionService in collection mode', () => {
     expect(connection.model).not.toHaveBeenCalled();
   });
 
-  it('release deletes the compiled models, so that the next call compiles again', async () => {
+  it('release deletes the compiled models from the connection, so that the next call compiles again', async () => {
     const { connection } = fakeConnection();
     const service = serviceFor(TenancyMode.Collection, connection);
     const org = tenant(['notes']);
@@ -115,10 +127,10 @@ describe('TenantConnectionService in collection mode', () => {
     service.release('org_unknown');
 
     expect(connection.deleteModel.mock.calls.map(([name]) => name).sort()).toEqual(['org_x', 'org_x__notes']);
-    expect(connection.removeDb).not.toHaveBeenCalled();
     const after = await service.model(org, NOTES);
     expect(after).not.toBe(before);
-    expect(after).toEqual(before);
+    expect(after).toMatchObject({ modelName: 'org_x__notes', collectionName: 'org_x__notes' });
+    expect(connection.model).toHaveBeenCalledTimes(3);
   });
 
   it('lists the default collection and every recorded entity in the master database', () => {
@@ -137,25 +149,51 @@ describe('TenantConnectionService in database mode', () => {
     const service = serviceFor(TenancyMode.Database, connection);
     const org = tenant(['notes']);
 
-    expect(await service.model(org, DEFAULT)).toEqual({ modelName: 'data', collectionName: 'data', database: 'org_x' });
-    expect(await service.model(org, NOTES)).toEqual({ modelName: 'notes', collectionName: 'notes', database: 'org_x' });
+    const data = await service.model(org, DEFAULT);
+    const notes = await service.model(org, NOTES);
+
     expect(connection.useDb).toHaveBeenCalledWith('org_x', { useCache: true });
-    expect(tenantDbs.every((db) => db.name === 'org_x')).toBe(true);
+    expect(data).toMatchObject({ modelName: 'data', collectionName: 'data', db: tenantDbs.get('org_x') });
+    expect(notes).toMatchObject({ modelName: 'notes', collectionName: 'notes', db: tenantDbs.get('org_x') });
     expect(connection.model).not.toHaveBeenCalled();
   });
 
-  it('release removes the cached database instead of deleting models, so that the next call compiles again', async () => {
-    const { connection } = fakeConnection();
+  it('release forgets the models of that database only, so that the next call compiles again', async () => {
+    const { connection, tenantDbs } = fakeConnection();
     const service = serviceFor(TenancyMode.Database, connection);
-    const org = tenant();
+    const org = tenant(['notes']);
     const before = await service.model(org, DEFAULT);
+    await service.model(org, NOTES);
+    const other = await service.model({ ...tenant(), storageName: 'org_y' }, DEFAULT);
 
     service.release('org_x');
 
-    expect(connection.removeDb).toHaveBeenCalledWith('org_x');
+    expect(tenantDbs.get('org_x')!.deleteModel.mock.calls.map(([name]) => name).sort()).toEqual(['data', 'notes']);
+    expect(tenantDbs.get('org_y')!.deleteModel).not.toHaveBeenCalled();
     expect(connection.deleteModel).not.toHaveBeenCalled();
     expect(await service.model(org, DEFAULT)).not.toBe(before);
-    expect(connection.useDb).toHaveBeenCalledTimes(2);
+    expect(await service.model({ ...tenant(), storageName: 'org_y' }, DEFAULT)).toBe(other);
+  });
+
+  it('drops the cached database handle a minute after release, unless the tenant is in use again', async () => {
+    jest.useFakeTimers();
+    try {
+      const { connection } = fakeConnection();
+      const service = serviceFor(TenancyMode.Database, connection);
+      await service.model(tenant(), DEFAULT);
+      await service.model({ ...tenant(), storageName: 'org_y' }, DEFAULT);
+
+      service.release('org_x');
+      service.release('org_y');
+      await service.model({ ...tenant(), storageName: 'org_y' }, DEFAULT);
+      jest.advanceTimersByTime(59_000);
+      expect(connection.removeDb).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1_000);
+
+      expect(connection.removeDb.mock.calls).toEqual([['org_x']]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('lists the data collection and every recorded entity in the tenant database', () => {

@@ -1,10 +1,16 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, Model, Types } from 'mongoose';
 import { Environment, TenancyMode } from '../config/environment';
 import { DEFAULT_DATABASE_COLLECTION, tenantCollectionName } from './storage-names';
 import { Tenant, TENANT_REGISTRY_COLLECTION, TenantEntity, TenantState, TenantStorage } from './tenant';
+
+/** Long enough for any request that picked up a model before a rename or delete to finish with it. */
+const DATABASE_HANDLE_GRACE_MS = 60_000;
+
+/** `useDb({ useCache: true })` keeps its handles here; `removeDb` is public but missing from the types. */
+type CachingConnection = Connection & { relatedDbs: Record<string, Connection>; removeDb(name: string): void };
 
 /** Where one of a tenant's entities lives: a database and a collection in it. */
 export interface TenantCollection {
@@ -17,10 +23,11 @@ export interface TenantCollection {
  * Models are compiled once per tenant and entity, and released when the tenant's storage moves or goes.
  */
 @Injectable()
-export class TenantConnectionService {
+export class TenantConnectionService implements OnModuleDestroy {
   readonly mode: TenancyMode;
   private readonly masterDatabase: string;
   private readonly models = new Map<string, Map<string | null, Model<any>>>();
+  private readonly pendingDatabaseRemovals = new Map<string, NodeJS.Timeout>();
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
@@ -53,20 +60,32 @@ export class TenantConnectionService {
     return { database: this.masterDatabase, collection: tenantCollectionName(storageName, entity) };
   }
 
-  /** Forgets the compiled models of a storage that is being moved or dropped. */
+  /**
+   * Forgets the compiled models of a storage that is being moved or dropped, so the next call
+   * compiles against the tenant's new storage. A request already holding one may still finish with
+   * it, so in database mode the cached database handle is dropped only after a grace period.
+   */
   release(storageName: string): void {
-    const models = this.models.get(storageName);
-    if (!models) {
-      return;
+    for (const model of this.models.get(storageName)?.values() ?? []) {
+      model.db.deleteModel(model.modelName);
     }
     this.models.delete(storageName);
-    if (this.mode === TenancyMode.Database) {
-      // Public since Mongoose 8, but missing from its type declarations.
-      (this.connection as Connection & { removeDb(name: string): void }).removeDb(storageName);
-      return;
+    if (this.mode === TenancyMode.Database && !this.pendingDatabaseRemovals.has(storageName)) {
+      const timer = setTimeout(() => this.removeDatabaseHandle(storageName), DATABASE_HANDLE_GRACE_MS);
+      this.pendingDatabaseRemovals.set(storageName, timer.unref());
     }
-    for (const model of models.values()) {
-      this.connection.deleteModel(model.modelName);
+  }
+
+  onModuleDestroy(): void {
+    this.pendingDatabaseRemovals.forEach((timer) => clearTimeout(timer));
+    this.pendingDatabaseRemovals.clear();
+  }
+
+  private removeDatabaseHandle(storageName: string): void {
+    this.pendingDatabaseRemovals.delete(storageName);
+    const cached = (this.connection as CachingConnection).relatedDbs[storageName];
+    if (cached && !this.models.has(storageName)) {
+      (this.connection as CachingConnection).removeDb(storageName);
     }
   }
 
