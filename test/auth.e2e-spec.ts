@@ -15,6 +15,14 @@ function forge(claims: object, secret: string, header: object = { alg: 'HS256', 
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
+function nested(depth: number): unknown {
+  let value: unknown = 'bottom';
+  for (let level = 0; level < depth; level++) {
+    value = [value];
+  }
+  return value;
+}
+
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 }
@@ -86,6 +94,10 @@ describe('Admin authentication (e2e)', () => {
       ['no email', { password: PASSWORD }],
       ['an unknown field', { email: 'a@example.com', password: PASSWORD, role: 'superadmin' }],
       ['a wrong grant type', { username: 'a@example.com', password: PASSWORD, grant_type: 'client_credentials' }],
+      ['both email and username', { username: 'a@example.com', email: 'a@example.com', password: PASSWORD }],
+      ['an operator object as email beside a username', { username: 'a@example.com', email: { $ne: null }, password: PASSWORD }],
+      ['an array as email beside a username', { username: 'a@example.com', email: ['x'], password: PASSWORD }],
+      ['a deeply nested unknown field', { email: 'a@example.com', password: PASSWORD, deep: nested(2000) }],
     ])('answers 400 for %s', async (_, json) => {
       expectProblem(await api.post('/admin/login', { json }), 400);
     });
@@ -123,6 +135,7 @@ describe('Admin authentication (e2e)', () => {
         `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims)}.`,
         forge({ ...claims, role: 'superadmin' }, 'guessed-secret'),
         forge({ ...claims, exp: now - 10, iat: now - 100 }, secret),
+        forge({ sub: claims.sub, org: claims.org, role: claims.role, ver: claims.ver, iat: now }, secret),
         forge({ ...claims, sub: 'not-an-id' }, secret),
         forge({ ...claims, sub: { $ne: null } }, secret),
         forge({ ...claims, role: 'superadmin' }, secret),

@@ -1,3 +1,4 @@
+import { mongo } from 'mongoose';
 import { Api, PASSWORD } from './support/api';
 import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
 
@@ -52,5 +53,62 @@ describe('Concurrent creates (e2e)', () => {
     expect(responses.map((response) => response.status).sort()).toEqual([201, ...Array(19).fill(409)]);
     const master = testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME);
     expect(await master.collection('organizations').countDocuments({ organization_name: new RegExp(`^Email Race \\d+ ${suffix}$`) })).toBe(1);
+  });
+});
+
+describe('Concurrent updates (e2e)', () => {
+  let testApp: TestApp;
+  let api: Api;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    api = new Api(testApp.app);
+  });
+
+  afterAll(() => testApp.close());
+
+  const organizations = () => testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME).collection('organizations');
+
+  it('never leaves a display name that does not match the slug', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const organization = await api.createOrganization('Case Race');
+      const other = `Other Name ${randomSuffix()}`;
+      const [caseChange, rename] = await Promise.all([
+        api.put('/org/update', {
+          token: organization.token,
+          json: { organization_name: organization.name, new_organization_name: organization.name.toUpperCase() },
+        }),
+        api.put('/org/update', {
+          token: organization.token,
+          json: { organization_name: organization.name, new_organization_name: other },
+        }),
+      ]);
+      expect([caseChange.status, rename.status]).toEqual(expect.arrayContaining([200]));
+      const record = await organizations().findOne({ _id: new mongo.ObjectId(organization.id) });
+      expect(record?.slug).toBe(record?.organization_name.toLowerCase().replace(/[^a-z0-9]+/g, '_'));
+    }
+  });
+
+  it('changes no credentials when the rename they came with loses its race', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const organization = await api.createOrganization('Credential Race');
+      const email = `raced-${randomSuffix()}@example.com`;
+      const [plain, withEmail] = await Promise.all([
+        api.put('/org/update', {
+          token: organization.token,
+          json: { organization_name: organization.name, new_organization_name: `Winner ${randomSuffix()}` },
+        }),
+        api.put('/org/update', {
+          token: organization.token,
+          json: { organization_name: organization.name, new_organization_name: `Loser ${randomSuffix()}`, email },
+        }),
+      ]);
+      expect(plain.status === 200 || withEmail.status === 200).toBe(true);
+      if (withEmail.status !== 200) {
+        expect(withEmail.status).toBe(409);
+        expect((await api.post('/admin/login', { json: { email, password: PASSWORD } })).status).toBe(401);
+        await api.login(organization.email);
+      }
+    }
   });
 });

@@ -134,6 +134,14 @@ describe('Organizations (e2e)', () => {
       expectProblem(await api.post('/org/create', { json: [valid()] }), 400);
     });
 
+    it('refuses a deeply nested body (400)', async () => {
+      let deep: unknown = 'bottom';
+      for (let level = 0; level < 3000; level++) {
+        deep = [deep];
+      }
+      expectProblem(await api.post('/org/create', { json: { ...valid(), deep } }), 400);
+    });
+
     it('refuses malformed JSON, an empty body and prototype poisoning (400)', async () => {
       const headers = { 'content-type': 'application/json' };
       expectProblem(await api.post('/org/create', { raw: '{"organization_name": ', headers }), 400);

@@ -1,4 +1,5 @@
 import { mongo } from 'mongoose';
+import { OrganizationLifecycleService } from '../src/organizations/organization-lifecycle.service';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
 import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { Api, expectProblem, query } from './support/api';
@@ -113,8 +114,8 @@ describe('Recovery of interrupted operations (e2e)', () => {
     await first.api.post('/notes', { token: organization.token, json: { text: 'doomed' } });
     const storage = first.testApp.app.get(TenantStorageService);
     const drop = storage.drop.bind(storage);
-    jest.spyOn(storage, 'drop').mockImplementation(async (target) => {
-      await drop(target);
+    jest.spyOn(storage, 'drop').mockImplementation(async (target, beforeEachStep) => {
+      await drop(target, beforeEachStep);
       throw injectedFault();
     });
 
@@ -156,5 +157,46 @@ describe('Recovery of interrupted operations (e2e)', () => {
     });
     expect(await master(second.testApp).collection('admins').countDocuments({ email })).toBe(0);
     expect((await second.api.createOrganizationRequest(name, email)).status).toBe(201);
+  });
+
+  it('stops a stalled delete that another instance took over, before it can touch a new organization of that name', async () => {
+    const first = await start();
+    const organization = await first.api.createOrganization('Stalled Delete');
+    // Everything the first instance says to the database from here on hangs, as in a long pause or a partition.
+    let wake!: () => void;
+    const stalled = new Promise<void>((resolve) => (wake = resolve));
+    let reachedDrop!: () => void;
+    const atDrop = new Promise<void>((resolve) => (reachedDrop = resolve));
+    const lifecycle = first.testApp.app.get(OrganizationLifecycleService) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const renewLease = lifecycle.renewLease.bind(lifecycle);
+    jest.spyOn(lifecycle, 'renewLease').mockImplementation(async (...args: unknown[]) => {
+      await stalled;
+      return renewLease(...args);
+    });
+    const storage = first.testApp.app.get(TenantStorageService);
+    const drop = storage.drop.bind(storage);
+    jest.spyOn(storage, 'drop').mockImplementation(async (target, beforeEachStep) => {
+      reachedDrop();
+      await stalled;
+      return drop(target, beforeEachStep);
+    });
+    const stalledDelete = first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, {
+      token: organization.token,
+    });
+    await atDrop;
+
+    const second = await start();
+    await eventually(async () => {
+      expect(await record(second.testApp, organization.id)).toBeNull();
+    });
+    const successor = await second.api.createOrganizationRequest(organization.name);
+    expect(successor.status).toBe(201);
+    wake();
+
+    expectProblem(await stalledDelete, 409);
+    expect(await tenantAdminsIn(second.testApp, storageOf(organization.name))).toBe(1);
+    const found = await second.api.get(`/org/get?${query({ organization_name: organization.name })}`);
+    expect(found.body.data.organization_id).toBe(successor.body.data.organization_id);
+    await crash(first.testApp);
   });
 });

@@ -20,6 +20,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 
 const SERVER_DIR = path.join(__dirname, 'mongo-server');
@@ -94,6 +95,31 @@ function ensureJar() {
   return buildPromise;
 }
 
+/**
+ * Returns a private copy of the jar to run. Maven rewrites target/local-mongo-server.jar in place, and a
+ * JVM reads classes from its jar lazily, so a rebuild (after someone edits the launcher) would break
+ * servers still running from that file. Each build gets its own copy, written under a temporary name and
+ * renamed, and copies of older builds are removed: running JVMs keep their open (unlinked) file.
+ */
+function runnableJar() {
+  const { mtimeMs: built, size } = fs.statSync(JAR);
+  const dir = path.join(SERVER_DIR, 'target', 'run');
+  const name = `local-mongo-server-${Math.round(built)}-${size}.jar`;
+  const copy = path.join(dir, name);
+  if (!fs.existsSync(copy)) {
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = `${copy}.${process.pid}.tmp`;
+    fs.copyFileSync(JAR, tmp);
+    fs.renameSync(tmp, copy);
+    for (const old of fs.readdirSync(dir)) {
+      // Leave a minute's grace to a server that was just spawned but may not have opened its jar yet.
+      const file = path.join(dir, old);
+      if (old !== name && Date.now() - mtimeMs(file) > 60_000) fs.rmSync(file, { force: true });
+    }
+  }
+  return copy;
+}
+
 /** Finds a free TCP port on 127.0.0.1. */
 function findFreePort() {
   return new Promise((resolve, reject) => {
@@ -128,17 +154,12 @@ function installExitHooks() {
   for (const signal of ['SIGINT', 'SIGTERM']) {
     const onSignal = () => {
       // Another handler (the app's graceful shutdown, a CLI) owns this signal: it decides when to exit, and
-      // our 'exit' hook stops the server then. Otherwise we stop the servers and die as Node would have.
+      // our 'exit' hook stops the server then. Otherwise we exit as Node would have (our listener replaced
+      // Node's default of dying by the signal), with the shell's code for it; the 'exit' hook stops the
+      // servers. (Re-raising the signal is not reliable: a process started in the background by a
+      // non-interactive shell inherits SIGINT as ignored.)
       if (process.listenerCount(signal) > 1) return;
-      process.removeListener(signal, onSignal);
-      for (const child of liveChildren) {
-        try {
-          child.kill('SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-      process.kill(process.pid, signal);
+      process.exit(128 + os.constants.signals[signal]);
     };
     process.on(signal, onSignal);
   }
@@ -148,8 +169,8 @@ function installExitHooks() {
 
 class PortInUseError extends Error {}
 
-function spawnJavaServer({ port, dataFile, memory }) {
-  const args = [...jvmFlags(), '-jar', JAR, '--port', String(port), '--bind', '127.0.0.1'];
+function spawnJavaServer({ jar, port, dataFile, memory }) {
+  const args = [...jvmFlags(), '-jar', jar, '--port', String(port), '--bind', '127.0.0.1'];
   args.push(...(memory ? ['--memory'] : ['--data', dataFile]));
   // The server watches its stdin: when this process dies in any way (even SIGKILL), the OS closes the pipe
   // and the server shuts itself down.
@@ -232,11 +253,12 @@ function spawnJavaServer({ port, dataFile, memory }) {
 
 async function startJavaServer({ port, dataFile, memory }) {
   await ensureJar();
+  const jar = runnableJar();
   // A port picked by findFreePort can be taken by someone else before the server binds it: retry then.
   const attempts = port ? 1 : 3;
   for (let attempt = 1; ; attempt++) {
     const actualPort = port || (await findFreePort());
-    const server = spawnJavaServer({ port: actualPort, dataFile, memory });
+    const server = spawnJavaServer({ jar, port: actualPort, dataFile, memory });
     try {
       const listeningPort = await server.ready;
       // From here on the server must not keep Node alive by itself (Jest global setup, scripts): the exit

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, OnModuleInit } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
@@ -63,9 +63,12 @@ export class AdminsService implements OnModuleInit {
       ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
       ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
     };
-    await this.rethrowingDuplicateEmail(
+    const { matchedCount } = await this.rethrowingDuplicateEmail(
       this.admins.updateOne({ _id: adminId }, { $set: set, $inc: { token_version: 1 } }).exec(),
     );
+    if (matchedCount === 0) {
+      throw new NotFoundException('Organization not found');
+    }
   }
 
   async deleteByOrganization(organizationId: Types.ObjectId): Promise<void> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Header, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuth } from '../common/decorators/api-auth.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
@@ -23,6 +23,9 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 413)
   login(@Body() body: LoginDto): Promise<TokenResponseDto> {
+    if (body.email !== undefined && body.username !== undefined) {
+      throw new BadRequestException('Give either email or username, not both');
+    }
     return this.auth.login((body.email ?? body.username) as string, body.password);
   }
 

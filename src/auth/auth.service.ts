@@ -8,6 +8,7 @@ import { Organization } from '../organizations/schemas/organization.schema';
 import { AdminsService } from './admins.service';
 import { AccessTokenClaims, AuthenticatedAdmin, TOKEN_USABLE_STATES } from './authenticated-admin';
 import { CurrentAdminDto } from './dto/current-admin.dto';
+import { JwtSecret } from './jwt-secret';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { PasswordService } from './password.service';
 
@@ -22,6 +23,7 @@ export class AuthService {
     private readonly admins: AdminsService,
     private readonly passwords: PasswordService,
     private readonly jwt: JwtService,
+    private readonly secret: JwtSecret,
     @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
   ) {
     this.expiresInSeconds = config.get('JWT_EXPIRES_IN_SECONDS', { infer: true });
@@ -47,7 +49,7 @@ export class AuthService {
       ver: admin.token_version,
     };
     return {
-      access_token: await this.jwt.signAsync(claims, { expiresIn: this.expiresInSeconds }),
+      access_token: await this.jwt.signAsync(claims, { secret: this.secret.value, expiresIn: this.expiresInSeconds }),
       token_type: 'bearer',
       expires_in: this.expiresInSeconds,
       admin_id: claims.sub,

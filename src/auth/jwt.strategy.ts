@@ -1,13 +1,12 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { PassportStrategy } from '@nestjs/passport';
 import { isValidObjectId, Model } from 'mongoose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Environment } from '../config/environment';
 import { Organization } from '../organizations/schemas/organization.schema';
 import { tenantOf } from '../organizations/organization-tenant';
 import { AdminsService } from './admins.service';
+import { JwtSecret } from './jwt-secret';
 import { AccessTokenClaims, AdminOrganization, AuthenticatedAdmin, TOKEN_USABLE_STATES } from './authenticated-admin';
 import { AdminRole } from './schemas/admin.schema';
 
@@ -16,21 +15,22 @@ const INVALID_TOKEN = 'Invalid or expired token';
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
-    config: ConfigService<Environment, true>,
+    secret: JwtSecret,
     private readonly admins: AdminsService,
     @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.get('JWT_SECRET', { infer: true }),
+      secretOrKey: secret.value,
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
   }
 
   /** The signature proves who issued the token; the database says whether it still counts. */
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthenticatedAdmin> {
-    if (!isValidObjectId(claims.sub) || typeof claims.ver !== 'number') {
+  async validate(claims: Partial<AccessTokenClaims & { exp: number }>): Promise<AuthenticatedAdmin> {
+    // Tokens without an expiry are never issued here, so one without is forged.
+    if (!isValidObjectId(claims.sub) || typeof claims.ver !== 'number' || typeof claims.exp !== 'number') {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     const admin = await this.admins.findById(claims.sub as string);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DEVELOPMENT_JWT_SECRET, TenancyMode, validateEnvironment } from './environment';
+import { TenancyMode, validateEnvironment } from './environment';
 
 const URI = 'mongodb://localhost:27017';
 const STRONG_SECRET = 'q7Vh2Lr9Xc4Bn8Mz1Kp6Wd3Tf5Gy0Js2Ae7Ru4';
@@ -23,9 +23,9 @@ describe('validateEnvironment', () => {
       MONGODB_URI: URI,
       MASTER_DB_NAME: 'master_db',
       TENANCY_MODE: TenancyMode.Collection,
-      JWT_SECRET: DEVELOPMENT_JWT_SECRET,
       BCRYPT_COST: 12,
     });
+    expect(env.JWT_SECRET).toBeUndefined();
     expect(env.SUPERADMIN_EMAIL).toBeUndefined();
   });
 
@@ -54,18 +54,30 @@ describe('validateEnvironment', () => {
     expect(problemsOf({ MONGODB_URI: URI, TENANCY_MODE: 'schema' })).toMatch(/TENANCY_MODE/);
   });
 
-  it('refuses a missing, default or short JWT_SECRET in production, naming JWT_SECRET', () => {
+  it('refuses a missing, short or blank JWT_SECRET in production, naming JWT_SECRET', () => {
     const production = { MONGODB_URI: URI, NODE_ENV: 'production' };
     expect(problemsOf(production)).toMatch(/JWT_SECRET/);
-    expect(problemsOf({ ...production, JWT_SECRET: DEVELOPMENT_JWT_SECRET })).toMatch(/JWT_SECRET/);
     expect(problemsOf({ ...production, JWT_SECRET: 'x'.repeat(31) })).toMatch(/JWT_SECRET/);
+    expect(problemsOf({ ...production, JWT_SECRET: ' '.repeat(40) })).toMatch(/JWT_SECRET/);
   });
 
-  it('accepts a long random JWT_SECRET in production, and the default secret outside it', () => {
+  it('accepts a long random JWT_SECRET in production, and none at all outside it', () => {
     expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).JWT_SECRET).toBe(
       STRONG_SECRET,
     );
-    expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'test' }).JWT_SECRET).toBe(DEVELOPMENT_JWT_SECRET);
+    expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'test' }).JWT_SECRET).toBeUndefined();
+  });
+
+  it('refuses a master database name that tenant databases could take', () => {
+    expect(problemsOf({ MONGODB_URI: URI, MASTER_DB_NAME: 'org_beta' })).toMatch(/MASTER_DB_NAME/);
+    expect(problemsOf({ MONGODB_URI: URI, MASTER_DB_NAME: 'ORG_beta' })).toMatch(/MASTER_DB_NAME/);
+    expect(validateEnvironment({ MONGODB_URI: URI, MASTER_DB_NAME: 'organizations' }).MASTER_DB_NAME).toBe('organizations');
+  });
+
+  it('reads only plain digits as numbers', () => {
+    for (const PORT of ['   ', '0x1F90', '1e3', '-1']) {
+      expect(problemsOf({ MONGODB_URI: URI, PORT })).toMatch(/PORT/);
+    }
   });
 
   it('refuses SUPERADMIN_EMAIL without SUPERADMIN_PASSWORD, and the other way round', () => {
@@ -88,7 +100,8 @@ describe('validateEnvironment', () => {
 
   it('treats empty strings as unset', () => {
     const env = validateEnvironment({ MONGODB_URI: URI, PORT: '', JWT_SECRET: '', SUPERADMIN_EMAIL: '', SUPERADMIN_PASSWORD: '' });
-    expect(env).toMatchObject({ PORT: 3000, JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    expect(env).toMatchObject({ PORT: 3000 });
+    expect(env.JWT_SECRET).toBeUndefined();
     expect(env.SUPERADMIN_EMAIL).toBeUndefined();
     expect(problemsOf({ MONGODB_URI: '' })).toMatch(/MONGODB_URI/);
   });

@@ -18,8 +18,6 @@ export enum TenancyMode {
   Database = 'database',
 }
 
-/** Used only outside production, so that `npm start` works with no set-up. */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
 /** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
@@ -43,14 +41,19 @@ export class Environment {
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
   MONGODB_URI: string;
 
-  @Matches(/^[A-Za-z0-9_-]{1,38}$/, { message: 'MASTER_DB_NAME must be 1 to 38 letters, digits, - or _' })
+  /** Never `org_...`: that prefix names tenant databases. */
+  @Matches(/^(?![oO][rR][gG]_)[A-Za-z0-9_-]{1,38}$/, {
+    message: 'MASTER_DB_NAME must be 1 to 38 letters, digits, - or _, and not start with org_',
+  })
   MASTER_DB_NAME = 'master_db';
 
   @IsEnum(TenancyMode)
   TENANCY_MODE = TenancyMode.Collection;
 
+  /** Required in production; elsewhere a random secret is made at each start. */
+  @IsOptional()
   @IsString()
-  JWT_SECRET = DEVELOPMENT_JWT_SECRET;
+  JWT_SECRET?: string;
 
   @WholeNumber()
   @IsInt()
@@ -87,6 +90,7 @@ export class Environment {
   @WholeNumber()
   @IsInt()
   @Min(100)
+  @Max(600_000)
   OPERATION_LEASE_MS = 30000;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -108,7 +112,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
 function crossFieldProblems(env: Environment): string[] {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
-  if (production && (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET || env.JWT_SECRET.trim().length < MIN_PRODUCTION_SECRET_LENGTH)) {
+  if (production && (env.JWT_SECRET?.trim().length ?? 0) < MIN_PRODUCTION_SECRET_LENGTH) {
     problems.push(
       `JWT_SECRET must be set to a random string of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production ` +
         '(for example: openssl rand -base64 48)',

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
+import { randomUUID } from 'node:crypto';
 import { Model, Types } from 'mongoose';
 import { AdminsService } from '../auth/admins.service';
 import { isDuplicateKeyError } from '../common/mongo-errors';
@@ -10,7 +11,7 @@ import { TenantConnectionService } from '../tenancy/tenant-connection.service';
 import { TenantState } from '../tenancy/tenant';
 import { TenantStorageService } from '../tenancy/tenant-storage.service';
 import { storageOf, tenantOf } from './organization-tenant';
-import { OperationKind, Organization } from './schemas/organization.schema';
+import { OperationKind, Organization, PendingOperation } from './schemas/organization.schema';
 import { TenantAdminEntity } from './schemas/tenant-admin.schema';
 
 export interface NewOrganization {
@@ -23,10 +24,14 @@ export interface NewOrganization {
 export const ORGANIZATION_EXISTS = 'Organization already exists';
 export const ORGANIZATION_BUSY = 'Organization is being changed by another request; retry shortly';
 
+/** An organization together with the operation this instance holds on it. */
+type Claimed = Organization & { operation: PendingOperation };
+
 /**
  * Create, rename and delete span several documents and collections, and run without transactions.
- * Each first marks the organization with its state and operation; a crash leaves that mark, and
- * `resume` then rolls a create back or carries a rename or delete through, from any step.
+ * Each first marks the organization with its state and an operation under a lease; a crash leaves
+ * that mark, and `resume` then rolls a create back or carries a rename or delete through, from any
+ * step. Before every step that touches storage, the operation's owner checks it still holds it.
  */
 @Injectable()
 export class OrganizationLifecycleService {
@@ -45,34 +50,52 @@ export class OrganizationLifecycleService {
 
   async create(input: NewOrganization): Promise<Organization> {
     const adminId = new Types.ObjectId();
-    const organization = await this.claimNew(input, adminId);
+    const claimed = await this.claimNew(input, adminId);
     try {
-      await this.admins.createOrganizationAdmin({
-        id: adminId,
-        email: input.email,
-        passwordHash: input.passwordHash,
-        organizationId: organization._id,
+      return await this.withLease(claimed, async () => {
+        await this.admins.createOrganizationAdmin({
+          id: adminId,
+          email: input.email,
+          passwordHash: input.passwordHash,
+          organizationId: claimed._id,
+        });
+        await this.confirmOwnership(claimed);
+        const tenantAdmins = await this.tenancy.model(tenantOf(claimed), TenantAdminEntity);
+        await tenantAdmins.create({ _id: adminId });
+        return this.complete(claimed, TenantState.Creating, {});
       });
-      const tenantAdmins = await this.tenancy.model(tenantOf(organization), TenantAdminEntity);
-      await tenantAdmins.create({ _id: adminId });
-      return await this.complete(organization._id, TenantState.Creating, {});
     } catch (error) {
-      await this.rollBackCreate(organization).catch((rollbackError: Error) =>
-        this.logger.warn(`Create of ${organization.slug} left for recovery: ${rollbackError.message}`),
+      await this.rollBackCreate(claimed).catch((rollbackError: Error) =>
+        this.logger.warn(`Create of ${claimed.slug} left for recovery: ${rollbackError.message}`),
       );
       throw error;
     }
   }
 
-  async rename(organization: Organization, target: { name: string; slug: string }): Promise<Organization> {
+  /**
+   * Renames an organization. `onClaimed` runs once the organization and its new name are held, so
+   * changes made there (new credentials) are not made at all when the rename loses a race.
+   */
+  async rename(
+    organization: Organization,
+    target: { name: string; slug: string },
+    onClaimed: () => Promise<void> = async () => undefined,
+  ): Promise<Organization> {
     if (target.slug === organization.slug) {
-      return this.complete(organization._id, TenantState.Active, { organization_name: target.name });
+      await onClaimed();
+      return this.renameDisplayOnly(organization, target.name);
     }
     const claimed = await this.claimExisting(organization._id, TenantState.Renaming, {
       kind: OperationKind.Rename,
       target_name: target.name,
       target_slug: target.slug,
     });
+    try {
+      await onClaimed();
+    } catch (error) {
+      await this.abandonRename(claimed);
+      throw error;
+    }
     return this.finishRename(claimed);
   }
 
@@ -82,7 +105,7 @@ export class OrganizationLifecycleService {
   }
 
   /** Finishes or undoes an operation that its instance did not complete. */
-  async resume(organization: Organization): Promise<void> {
+  async resume(organization: Claimed): Promise<void> {
     switch (organization.state) {
       case TenantState.Creating:
         return this.rollBackCreate(organization);
@@ -93,11 +116,12 @@ export class OrganizationLifecycleService {
     }
   }
 
-  leaseDeadline(): Date {
-    return new Date(Date.now() + this.leaseMs);
+  /** A new operation id and lease: what recovery sets when it takes an operation over. */
+  newOwnership(): Pick<PendingOperation, 'id' | 'lease_until'> {
+    return { id: randomUUID(), lease_until: new Date(Date.now() + this.leaseMs) };
   }
 
-  private async claimNew(input: NewOrganization, adminId: Types.ObjectId): Promise<Organization> {
+  private async claimNew(input: NewOrganization, adminId: Types.ObjectId): Promise<Claimed> {
     try {
       const created = await this.organizations.create({
         organization_name: input.name,
@@ -105,9 +129,9 @@ export class OrganizationLifecycleService {
         claimed_slugs: [input.slug],
         admin_id: adminId,
         state: TenantState.Creating,
-        operation: { kind: OperationKind.Create, lease_until: this.leaseDeadline() },
+        operation: { kind: OperationKind.Create, ...this.newOwnership() },
       });
-      return created.toObject();
+      return created.toObject() as Claimed;
     } catch (error) {
       throw isDuplicateKeyError(error) ? new ConflictException(ORGANIZATION_EXISTS) : error;
     }
@@ -121,13 +145,13 @@ export class OrganizationLifecycleService {
     id: Types.ObjectId,
     state: TenantState,
     operation: { kind: OperationKind; target_name?: string; target_slug?: string },
-  ): Promise<Organization> {
+  ): Promise<Claimed> {
     try {
       const claimed = await this.organizations
         .findOneAndUpdate(
           { _id: id, state: TenantState.Active },
           {
-            $set: { state, operation: { ...operation, lease_until: this.leaseDeadline() } },
+            $set: { state, operation: { ...operation, ...this.newOwnership() } },
             ...(operation.target_slug ? { $push: { claimed_slugs: operation.target_slug } } : {}),
           },
           { returnDocument: 'after' },
@@ -137,50 +161,80 @@ export class OrganizationLifecycleService {
       if (!claimed) {
         throw new ConflictException(ORGANIZATION_BUSY);
       }
-      return claimed;
+      return claimed as Claimed;
     } catch (error) {
       throw isDuplicateKeyError(error) ? new ConflictException(ORGANIZATION_EXISTS) : error;
     }
   }
 
-  private async finishRename(organization: Organization): Promise<Organization> {
-    const { target_name: name, target_slug: slug } = organization.operation ?? {};
+  /** Same slug, so the same storage: only the display name changes, if nothing else changed meanwhile. */
+  private async renameDisplayOnly(organization: Organization, name: string): Promise<Organization> {
+    const renamed = await this.organizations
+      .findOneAndUpdate(
+        { _id: organization._id, state: TenantState.Active, slug: organization.slug },
+        { $set: { organization_name: name } },
+        { returnDocument: 'after' },
+      )
+      .lean()
+      .exec();
+    if (!renamed) {
+      throw new ConflictException(ORGANIZATION_BUSY);
+    }
+    return renamed;
+  }
+
+  private async finishRename(organization: Claimed): Promise<Organization> {
+    const { target_name: name, target_slug: slug } = organization.operation;
     if (!name || !slug) {
       throw new Error(`Rename of ${organization._id.toString()} has no target`);
     }
-    await this.withLease(organization._id, () =>
-      this.storage.move(storageOf(organization.slug, organization.entities), storageNameForSlug(slug)),
+    await this.withLease(organization, () =>
+      this.storage.move(storageOf(organization.slug, organization.entities), storageNameForSlug(slug), () =>
+        this.confirmOwnership(organization),
+      ),
     );
-    return this.complete(organization._id, TenantState.Renaming, {
-      organization_name: name,
-      slug,
-      claimed_slugs: [slug],
-    });
+    return this.complete(organization, TenantState.Renaming, { organization_name: name, slug, claimed_slugs: [slug] });
+  }
+
+  /** Nothing has moved yet: the organization goes back to active and lets its target name go. */
+  private async abandonRename(organization: Claimed): Promise<void> {
+    await this.organizations
+      .updateOne(
+        { _id: organization._id, 'operation.id': organization.operation.id },
+        {
+          $set: { state: TenantState.Active },
+          $unset: { operation: 1 },
+          $pull: { claimed_slugs: organization.operation.target_slug },
+        },
+      )
+      .exec();
   }
 
   /** Admins go first: from then on no token of the organization opens anything. */
-  private async finishDelete(organization: Organization): Promise<void> {
+  private async finishDelete(organization: Claimed): Promise<void> {
     await this.admins.deleteByOrganization(organization._id);
-    await this.withLease(organization._id, () =>
-      this.storage.drop(storageOf(organization.slug, organization.entities)),
+    await this.withLease(organization, () =>
+      this.storage.drop(storageOf(organization.slug, organization.entities), () => this.confirmOwnership(organization)),
     );
-    await this.organizations.deleteOne({ _id: organization._id, state: TenantState.Deleting }).exec();
+    await this.organizations.deleteOne({ _id: organization._id, 'operation.id': organization.operation.id }).exec();
   }
 
-  private async rollBackCreate(organization: Organization): Promise<void> {
-    await this.storage.drop(storageOf(organization.slug, organization.entities));
+  private async rollBackCreate(organization: Claimed): Promise<void> {
+    await this.storage.drop(storageOf(organization.slug, organization.entities), () =>
+      this.confirmOwnership(organization),
+    );
     await this.admins.deleteByOrganization(organization._id);
-    await this.organizations.deleteOne({ _id: organization._id, state: TenantState.Creating }).exec();
+    await this.organizations.deleteOne({ _id: organization._id, 'operation.id': organization.operation.id }).exec();
   }
 
   private async complete(
-    id: Types.ObjectId,
+    organization: Claimed,
     from: TenantState,
     changes: Partial<Pick<Organization, 'organization_name' | 'slug' | 'claimed_slugs'>>,
   ): Promise<Organization> {
     const completed = await this.organizations
       .findOneAndUpdate(
-        { _id: id, state: from },
+        { _id: organization._id, state: from, 'operation.id': organization.operation.id },
         { $set: { ...changes, state: TenantState.Active }, $unset: { operation: 1 } },
         { returnDocument: 'after' },
       )
@@ -192,14 +246,30 @@ export class OrganizationLifecycleService {
     return completed;
   }
 
-  /** Keeps the operation's lease fresh while a long step runs, so recovery leaves it alone. */
-  private async withLease<T>(id: Types.ObjectId, step: () => Promise<T>): Promise<T> {
-    const renew = setInterval(() => {
-      this.organizations
-        .updateOne({ _id: id }, { $set: { 'operation.lease_until': this.leaseDeadline() } })
-        .exec()
-        .catch(() => undefined);
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+  /** Renews the lease, and fails if another instance has taken the operation over meanwhile. */
+  private async confirmOwnership(organization: Claimed): Promise<void> {
+    const renewed = await this.renewLease(organization);
+    if (!renewed) {
+      throw new ConflictException(ORGANIZATION_BUSY);
+    }
+  }
+
+  private async renewLease(organization: Claimed): Promise<boolean> {
+    const { matchedCount } = await this.organizations
+      .updateOne(
+        { _id: organization._id, 'operation.id': organization.operation.id },
+        { $set: { 'operation.lease_until': this.newOwnership().lease_until } },
+      )
+      .exec();
+    return matchedCount === 1;
+  }
+
+  /** Keeps the lease fresh while a long step runs, so that recovery leaves a live operation alone. */
+  private async withLease<T>(organization: Claimed, step: () => Promise<T>): Promise<T> {
+    const renew = setInterval(
+      () => void this.renewLease(organization).catch(() => undefined),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     try {
       return await step();
     } finally {

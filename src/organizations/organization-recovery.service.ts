@@ -5,7 +5,7 @@ import { Model } from 'mongoose';
 import { Environment } from '../config/environment';
 import { TenantState } from '../tenancy/tenant';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
-import { Organization } from './schemas/organization.schema';
+import { Organization, PendingOperation } from './schemas/organization.schema';
 
 /**
  * Finishes or undoes operations whose instance died: at start-up, then once per lease period.
@@ -57,21 +57,27 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     }
   }
 
+  /** Takes the operation with a new id, so that its stalled owner, should it wake, stops at its next step. */
   private async takeOver(organization: Organization): Promise<void> {
+    const { id, lease_until } = this.lifecycle.newOwnership();
     const taken = await this.organizations
       .findOneAndUpdate(
-        { _id: organization._id, 'operation.lease_until': organization.operation?.lease_until },
-        { $set: { 'operation.lease_until': this.lifecycle.leaseDeadline() } },
+        {
+          _id: organization._id,
+          'operation.id': organization.operation?.id,
+          'operation.lease_until': { $lt: new Date() },
+        },
+        { $set: { 'operation.id': id, 'operation.lease_until': lease_until } },
         { returnDocument: 'after' },
       )
       .lean()
       .exec();
-    if (!taken) {
+    if (!taken?.operation) {
       return;
     }
-    this.logger.log(`Resuming ${taken.operation?.kind} of organization ${taken.slug}`);
-    await this.lifecycle.resume(taken).catch((error: Error) =>
-      this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`),
-    );
+    this.logger.log(`Resuming ${taken.operation.kind} of organization ${taken.slug}`);
+    await this.lifecycle
+      .resume(taken as Organization & { operation: PendingOperation })
+      .catch((error: Error) => this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`));
   }
 }

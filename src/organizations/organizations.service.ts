@@ -89,14 +89,18 @@ export class OrganizationsService implements OnModuleInit {
       throw new BadRequestException('Nothing to update: give new_organization_name, email or password');
     }
     await this.refuseKnownConflicts(current, dto);
-    if (dto.email !== undefined || dto.password !== undefined) {
-      await this.admins.changeCredentials(current.admin_id, {
-        email: dto.email,
-        passwordHash: dto.password === undefined ? undefined : await this.passwords.hash(dto.password),
-      });
+    const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
+    const changeCredentials = async () => {
+      if (dto.email !== undefined || passwordHash !== undefined) {
+        await this.admins.changeCredentials(current.admin_id, { email: dto.email, passwordHash });
+      }
+    };
+    let updated = current;
+    if (newName === undefined) {
+      await changeCredentials();
+    } else {
+      updated = await this.lifecycle.rename(current, { name: newName, slug: toSlug(newName) }, changeCredentials);
     }
-    const updated =
-      newName === undefined ? current : await this.lifecycle.rename(current, { name: newName, slug: toSlug(newName) });
     return this.toDto(updated, await this.adminEmailFor(updated, viewer, true));
   }
 

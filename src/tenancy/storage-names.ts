@@ -6,7 +6,8 @@ const STORAGE_PREFIX = 'org_';
 /** MongoDB database names must stay under 64 bytes. */
 const HASHED_NAME_LENGTH = 63;
 const MAX_PLAIN_NAME_LENGTH = HASHED_NAME_LENGTH - 1;
-const HASH_LENGTH = 12;
+/** 128 bits: finding another slug with the same storage name is out of reach. */
+const HASH_LENGTH = 32;
 
 /** In database mode this collection holds what collection mode keeps in `org_<slug>` itself. */
 export const DEFAULT_DATABASE_COLLECTION = 'data';

@@ -7,6 +7,9 @@ import { TenantCollection, TenantConnectionService } from './tenant-connection.s
 import { TenantStorage } from './tenant';
 
 const DUPLICATE_KEY = 11000;
+
+/** Resolves when the operation may go on; throws to stop it before it touches storage. */
+export type StepGuard = () => Promise<void>;
 const COPY_BATCH_SIZE = 1000;
 
 /**
@@ -22,26 +25,33 @@ export class TenantStorageService {
     private readonly tenancy: TenantConnectionService,
   ) {}
 
-  async move(from: TenantStorage, toStorageName: string): Promise<void> {
+  /**
+   * `beforeEachStep` runs before every collection moved and before the old storage is dropped: the
+   * caller's chance to stop if it no longer owns the operation.
+   */
+  async move(from: TenantStorage, toStorageName: string, beforeEachStep: StepGuard): Promise<void> {
     this.tenancy.release(from.storageName);
     this.tenancy.release(toStorageName);
     const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
-    const sources = this.tenancy.collectionsOf(from);
-    for (const [index, source] of sources.entries()) {
+    for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
+      await beforeEachStep();
       await this.moveCollection(source, targets[index]);
     }
     if (this.tenancy.mode === TenancyMode.Database) {
+      await beforeEachStep();
       await this.client().db(from.storageName).dropDatabase();
     }
   }
 
-  async drop(storage: TenantStorage): Promise<void> {
+  async drop(storage: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
     this.tenancy.release(storage.storageName);
     if (this.tenancy.mode === TenancyMode.Database) {
+      await beforeEachStep();
       await this.client().db(storage.storageName).dropDatabase();
       return;
     }
     for (const { database, collection } of this.tenancy.collectionsOf(storage)) {
+      await beforeEachStep();
       await this.ignoringMissing(this.client().db(database).dropCollection(collection));
     }
   }

@@ -10,7 +10,7 @@ const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? 
  */
 export class LoginDto {
   /** @example "admin@acme.com" */
-  @ValidateIf((body: LoginDto) => body.username === undefined)
+  @ValidateIf((body: LoginDto, value) => value !== undefined || body.username === undefined)
   @Transform(trimmed)
   @IsEmail()
   @MaxLength(254)

@@ -11,6 +11,13 @@ export enum OperationKind {
 /** A multi-step change in progress: enough to finish or undo it after a crash. */
 @Schema({ _id: false, versionKey: false })
 export class PendingOperation {
+  /**
+   * Changes whenever another instance takes the operation over. Every step first checks it, so an
+   * instance that stalled and lost its lease stops instead of acting on storage that is no longer its.
+   */
+  @Prop({ required: true })
+  id: string;
+
   @Prop({ required: true, enum: OperationKind, type: String })
   kind: OperationKind;
 
@@ -24,6 +31,8 @@ export class PendingOperation {
   @Prop()
   target_slug?: string;
 }
+
+const PendingOperationSchema = SchemaFactory.createForClass(PendingOperation);
 
 @Schema({
   collection: TENANT_REGISTRY_COLLECTION,
@@ -52,7 +61,7 @@ export class Organization {
   @Prop({ required: true, enum: TenantState, type: String, index: true })
   state: TenantState;
 
-  @Prop({ type: PendingOperation })
+  @Prop({ type: PendingOperationSchema })
   operation?: PendingOperation;
 
   /** Entity collections the tenant has written, so that rename and delete know them all. */
