@@ -1,4 +1,6 @@
 /** Unit tests: `*.spec.ts` beside the code, no database. */
+const path = require('node:path');
+
 module.exports = {
   displayName: 'unit',
   rootDir: 'src',
@@ -6,4 +8,5 @@ module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testEnvironment: 'node',
+  reporters: ['default', path.join(__dirname, 'test/setup/summary-reporter.js')],
 };

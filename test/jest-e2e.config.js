@@ -24,4 +24,5 @@ module.exports = {
   globalSetup: path.join(__dirname, 'setup/global-setup.js'),
   globalTeardown: path.join(__dirname, 'setup/global-teardown.js'),
   testTimeout: 60_000,
+  reporters: ['default', path.join(__dirname, 'setup/summary-reporter.js')],
 };
