@@ -13,7 +13,12 @@ const path = require('node:path');
 const { startLocalMongo } = require('../tools/local-mongo');
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs), []),
+  process.argv
+    .slice(2)
+    .reduce(
+      (pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs),
+      [],
+    ),
 );
 const SECONDS = Number(args.seconds ?? 5);
 const CONNECTIONS = Number(args.connections ?? 20);
@@ -45,9 +50,15 @@ async function main() {
     const scenarios = [
       ['GET /health', { path: '/health' }],
       ['GET /org/get (anonymous)', { path: '/org/get?organization_name=Bench%20Org' }],
-      ['GET /org/get (owner token)', { path: '/org/get?organization_name=Bench%20Org', headers: { authorization: `Bearer ${token}` } }],
+      [
+        'GET /org/get (owner token)',
+        { path: '/org/get?organization_name=Bench%20Org', headers: { authorization: `Bearer ${token}` } },
+      ],
       ['GET /admin/me', { path: '/admin/me', headers: { authorization: `Bearer ${token}` } }],
-      ['POST /org/create (409 duplicate)', postJson('/org/create', { organization_name: 'Bench Org', email: 'dup@example.com', password: PASSWORD })],
+      [
+        'POST /org/create (409 duplicate)',
+        postJson('/org/create', { organization_name: 'Bench Org', email: 'dup@example.com', password: PASSWORD }),
+      ],
       ['POST /admin/login (bcrypt)', postJson('/admin/login', { email: 'bench@example.com', password: PASSWORD })],
     ];
     for (const [name, request] of scenarios) {
@@ -67,11 +78,19 @@ async function main() {
 }
 
 function postJson(pathName, body) {
-  return { method: 'POST', path: pathName, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  return {
+    method: 'POST',
+    path: pathName,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
 }
 
 async function seed() {
-  await fetch(`${BASE}/org/create`, postInit({ organization_name: 'Bench Org', email: 'bench@example.com', password: PASSWORD }));
+  await fetch(
+    `${BASE}/org/create`,
+    postInit({ organization_name: 'Bench Org', email: 'bench@example.com', password: PASSWORD }),
+  );
   const response = await fetch(`${BASE}/admin/login`, postInit({ email: 'bench@example.com', password: PASSWORD }));
   return (await response.json()).access_token;
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Api, expectProblem, PASSWORD, query } from './support/api';
-import { randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { randomSuffix, startTestApp, useTestApp } from './support/test-app';
 
 const SUPERADMIN_EMAIL = 'root@example.com';
 const SUPERADMIN_PASSWORD = 'SuperSecret123!';
@@ -28,22 +28,16 @@ function claimsOf(token: string): Record<string, unknown> {
 }
 
 describe('Admin authentication (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
-
-  beforeAll(async () => {
-    testApp = await startTestApp({
-      env: { SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD },
-    });
-    api = new Api(testApp.app);
+  const { testApp, api } = useTestApp({
+    env: { SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD },
   });
-
-  afterAll(() => testApp.close());
 
   describe('POST /admin/login', () => {
     it('returns an RFC 6749 token response for JSON credentials', async () => {
       const organization = await api.createOrganization('Login Json');
-      const response = await api.post('/admin/login', { json: { email: organization.email.toUpperCase(), password: PASSWORD } });
+      const response = await api.post('/admin/login', {
+        json: { email: organization.email.toUpperCase(), password: PASSWORD },
+      });
       expect(response.status).toBe(200);
       expect(response.headers['cache-control']).toBe('no-store');
       expect(response.body).toEqual({
@@ -73,8 +67,12 @@ describe('Admin authentication (e2e)', () => {
 
     it('gives the same 401 for a wrong password and an unknown email', async () => {
       const organization = await api.createOrganization('Login Wrong');
-      const wrongPassword = await api.post('/admin/login', { json: { email: organization.email, password: 'Wrong-password-1' } });
-      const unknownEmail = await api.post('/admin/login', { json: { email: `nobody-${randomSuffix()}@example.com`, password: PASSWORD } });
+      const wrongPassword = await api.post('/admin/login', {
+        json: { email: organization.email, password: 'Wrong-password-1' },
+      });
+      const unknownEmail = await api.post('/admin/login', {
+        json: { email: `nobody-${randomSuffix()}@example.com`, password: PASSWORD },
+      });
       expectProblem(wrongPassword, 401);
       expectProblem(unknownEmail, 401);
       expect(wrongPassword.body.detail).toBe(unknownEmail.body.detail);
@@ -83,9 +81,15 @@ describe('Admin authentication (e2e)', () => {
     it('refuses a password that only matches in its first 72 bytes', async () => {
       const organization = await api.createOrganization('Login Long');
       const longPassword = 'A'.repeat(72);
-      await api.put('/org/update', { token: organization.token, json: { organization_name: organization.name, password: longPassword } });
+      await api.put('/org/update', {
+        token: organization.token,
+        json: { organization_name: organization.name, password: longPassword },
+      });
       await api.login(organization.email, longPassword);
-      expectProblem(await api.post('/admin/login', { json: { email: organization.email, password: `${longPassword}extra` } }), 401);
+      expectProblem(
+        await api.post('/admin/login', { json: { email: organization.email, password: `${longPassword}extra` } }),
+        401,
+      );
     });
 
     it.each([
@@ -95,7 +99,10 @@ describe('Admin authentication (e2e)', () => {
       ['an unknown field', { email: 'a@example.com', password: PASSWORD, role: 'superadmin' }],
       ['a wrong grant type', { username: 'a@example.com', password: PASSWORD, grant_type: 'client_credentials' }],
       ['both email and username', { username: 'a@example.com', email: 'a@example.com', password: PASSWORD }],
-      ['an operator object as email beside a username', { username: 'a@example.com', email: { $ne: null }, password: PASSWORD }],
+      [
+        'an operator object as email beside a username',
+        { username: 'a@example.com', email: { $ne: null }, password: PASSWORD },
+      ],
       ['an array as email beside a username', { username: 'a@example.com', email: ['x'], password: PASSWORD }],
       ['a deeply nested unknown field', { email: 'a@example.com', password: PASSWORD, deep: nested(2000) }],
     ])('answers 400 for %s', async (_, json) => {
@@ -123,7 +130,7 @@ describe('Admin authentication (e2e)', () => {
 
     it('refuses missing, malformed, tampered, forged and expired tokens (401)', async () => {
       const organization = await api.createOrganization('Tokens');
-      const secret = testApp.env.JWT_SECRET;
+      const secret = testApp().env.JWT_SECRET;
       const claims = claimsOf(organization.token);
       const now = Math.floor(Date.now() / 1000);
       const other = await api.createOrganization('Other Tokens');
@@ -171,7 +178,10 @@ describe('Admin authentication (e2e)', () => {
       const token = await api.login(SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD);
       const organization = await api.createOrganization('Managed');
       const renamed = `Managed Renamed ${randomSuffix()}`;
-      const update = await api.put('/org/update', { token, json: { organization_name: organization.name, new_organization_name: renamed } });
+      const update = await api.put('/org/update', {
+        token,
+        json: { organization_name: organization.name, new_organization_name: renamed },
+      });
       expect(update.status).toBe(200);
       expect(update.body.data.admin_email).toBe(organization.email);
       const removal = await api.delete(`/org/delete?${query({ organization_name: renamed })}`, { token });
@@ -180,7 +190,13 @@ describe('Admin authentication (e2e)', () => {
 
     it('answers 400 for a bad page or a limit over 100', async () => {
       const token = await api.login(SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD);
-      const params: Array<Record<string, string>> = [{ limit: '101' }, { limit: '0' }, { page: '0' }, { page: 'x' }, { page: '1.5' }];
+      const params: Array<Record<string, string>> = [
+        { limit: '101' },
+        { limit: '0' },
+        { page: '0' },
+        { page: 'x' },
+        { page: '1.5' },
+      ];
       for (const param of params) {
         expectProblem(await api.get(`/org/list?${query(param)}`, { token }), 400);
       }
@@ -189,10 +205,10 @@ describe('Admin authentication (e2e)', () => {
     it('keeps its id and tokens across restarts with the same password', async () => {
       const token = await api.login(SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD);
       const restarted = await startTestApp({
-        env: { SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD, MASTER_DB_NAME: testApp.env.MASTER_DB_NAME },
+        env: { SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD, MASTER_DB_NAME: testApp().env.MASTER_DB_NAME },
       });
       try {
-        expect((await new Api(restarted.app).get('/admin/me', { token })).status).toBe(200);
+        expect((await new Api(() => restarted.app).get('/admin/me', { token })).status).toBe(200);
       } finally {
         await restarted.close({ dropDatabases: false });
       }

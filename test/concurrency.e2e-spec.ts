@@ -1,17 +1,9 @@
 import { mongo } from 'mongoose';
-import { Api, PASSWORD } from './support/api';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { PASSWORD } from './support/api';
+import { mode, randomSuffix, useTestApp } from './support/test-app';
 
 describe('Concurrent creates (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
-
-  beforeAll(async () => {
-    testApp = await startTestApp();
-    api = new Api(testApp.app);
-  });
-
-  afterAll(() => testApp.close());
+  const { testApp, api } = useTestApp();
 
   it('20 parallel creates of one name give one 201, nineteen 409 and one storage', async () => {
     const suffix = randomSuffix();
@@ -30,13 +22,13 @@ describe('Concurrent creates (e2e)', () => {
 
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([201, ...Array(19).fill(409)]);
-    const master = testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME);
+    const master = testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
     expect(await master.collection('organizations').countDocuments({ slug: `race_corp_${suffix}` })).toBe(1);
     expect(await master.collection('admins').countDocuments({ email: new RegExp(`^racer-\\d+-${suffix}@`) })).toBe(1);
     const storage = `org_race_corp_${suffix}`;
     const tenantCollection =
       mode() === 'database'
-        ? testApp.connection.getClient().db(storage).collection('data')
+        ? testApp().connection.getClient().db(storage).collection('data')
         : master.collection(storage);
     expect(await tenantCollection.countDocuments()).toBe(1);
   });
@@ -46,28 +38,29 @@ describe('Concurrent creates (e2e)', () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         api.post('/org/create', {
-          json: { organization_name: `Email Race ${index} ${suffix}`, email: `shared-${suffix}@example.com`, password: PASSWORD },
+          json: {
+            organization_name: `Email Race ${index} ${suffix}`,
+            email: `shared-${suffix}@example.com`,
+            password: PASSWORD,
+          },
         }),
       ),
     );
     expect(responses.map((response) => response.status).sort()).toEqual([201, ...Array(19).fill(409)]);
-    const master = testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME);
-    expect(await master.collection('organizations').countDocuments({ organization_name: new RegExp(`^Email Race \\d+ ${suffix}$`) })).toBe(1);
+    const master = testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
+    expect(
+      await master
+        .collection('organizations')
+        .countDocuments({ organization_name: new RegExp(`^Email Race \\d+ ${suffix}$`) }),
+    ).toBe(1);
   });
 });
 
 describe('Concurrent updates (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
+  const { testApp, api } = useTestApp();
 
-  beforeAll(async () => {
-    testApp = await startTestApp();
-    api = new Api(testApp.app);
-  });
-
-  afterAll(() => testApp.close());
-
-  const organizations = () => testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME).collection('organizations');
+  const organizations = () =>
+    testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME).collection('organizations');
 
   it('never leaves a display name that does not match the slug', async () => {
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -1,5 +1,4 @@
-import { Api } from './support/api';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -8,17 +7,12 @@ interface Operation {
 }
 
 describe('OpenAPI documentation (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
+  const { api } = useTestApp();
   let document: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, any> } };
 
   beforeAll(async () => {
-    testApp = await startTestApp();
-    api = new Api(testApp.app);
     document = (await api.get('/docs-json')).body;
   });
-
-  afterAll(() => testApp.close());
 
   const operations = () =>
     Object.entries(document.paths).flatMap(([path, methods]) =>
@@ -33,7 +27,11 @@ describe('OpenAPI documentation (e2e)', () => {
   });
 
   it('documents every endpoint of the contract', () => {
-    expect(operations().map(({ id }) => id).sort()).toEqual([
+    expect(
+      operations()
+        .map(({ id }) => id)
+        .sort(),
+    ).toEqual([
       'DELETE /org/delete',
       'GET /admin/me',
       'GET /health',
@@ -49,7 +47,10 @@ describe('OpenAPI documentation (e2e)', () => {
   it('documents the error responses of every endpoint as problem+json', () => {
     for (const { id, operation } of operations().filter(({ id }) => id !== 'GET /health')) {
       const errors = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);
-      expect({ id, statuses: errors.map(([status]) => status) }).toEqual({ id, statuses: expect.arrayContaining(['503']) });
+      expect({ id, statuses: errors.map(([status]) => status) }).toEqual({
+        id,
+        statuses: expect.arrayContaining(['503']),
+      });
       for (const [, response] of errors) {
         expect(response.content).toHaveProperty(['application/problem+json']);
       }
@@ -61,7 +62,13 @@ describe('OpenAPI documentation (e2e)', () => {
       .filter(({ operation }) => operation.security?.length)
       .map(({ id }) => id)
       .sort();
-    expect(secured).toEqual(['DELETE /org/delete', 'GET /admin/me', 'GET /org/get', 'GET /org/list', 'PUT /org/update']);
+    expect(secured).toEqual([
+      'DELETE /org/delete',
+      'GET /admin/me',
+      'GET /org/get',
+      'GET /org/list',
+      'PUT /org/update',
+    ]);
   });
 
   it('gives an example for every field of every request and response model', () => {

@@ -1,23 +1,15 @@
-import { Api, expectProblem, PASSWORD, query } from './support/api';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { expectProblem, PASSWORD, query } from './support/api';
+import { mode, randomSuffix, useTestApp } from './support/test-app';
 
 describe('Organizations (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
+  const { testApp, api } = useTestApp();
 
-  beforeAll(async () => {
-    testApp = await startTestApp();
-    api = new Api(testApp.app);
-  });
-
-  afterAll(() => testApp.close());
-
-  const master = () => testApp.connection.getClient().db(testApp.env.MASTER_DB_NAME);
+  const master = () => testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
 
   /** The tenant's default collection, wherever the tenancy mode puts it. */
   const tenantDefaultCollection = (storageName: string) =>
     mode() === 'database'
-      ? testApp.connection.getClient().db(storageName).collection('data')
+      ? testApp().connection.getClient().db(storageName).collection('data')
       : master().collection(storageName);
 
   describe('POST /org/create', () => {
@@ -46,7 +38,9 @@ describe('Organizations (e2e)', () => {
           updated_at: expect.any(String),
         },
       });
-      const admin = await master().collection('admins').findOne({ email: `admin-${suffix}@acme.com` });
+      const admin = await master()
+        .collection('admins')
+        .findOne({ email: `admin-${suffix}@acme.com` });
       expect(admin).toMatchObject({ role: 'admin', token_version: 0 });
       expect(admin?.password_hash).toMatch(/^\$2[aby]\$10\$/);
       expect(admin?._id.toString()).toBe(response.body.data.admin_id);
@@ -63,7 +57,11 @@ describe('Organizations (e2e)', () => {
     ])('refuses a name that differs only in %s (409)', async (_, variant) => {
       const existing = await api.createOrganization('Dup Test');
       const response = await api.post('/org/create', {
-        json: { organization_name: variant(existing.name), email: `other-${randomSuffix()}@example.com`, password: PASSWORD },
+        json: {
+          organization_name: variant(existing.name),
+          email: `other-${randomSuffix()}@example.com`,
+          password: PASSWORD,
+        },
       });
       expectProblem(response, 409);
       expect(response.body.detail).toBe('Organization already exists');
@@ -152,7 +150,10 @@ describe('Organizations (e2e)', () => {
     it('refuses an oversize body (413) and a non-JSON content type (415)', async () => {
       const big = { ...valid(), organization_name: 'x'.repeat(100_000) };
       expectProblem(await api.post('/org/create', { json: big }), 413);
-      expectProblem(await api.post('/org/create', { raw: '<a/>', headers: { 'content-type': 'application/xml' } }), 415);
+      expectProblem(
+        await api.post('/org/create', { raw: '<a/>', headers: { 'content-type': 'application/xml' } }),
+        415,
+      );
     });
   });
 
@@ -276,7 +277,11 @@ describe('Organizations (e2e)', () => {
       const attacker = await api.createOrganization('Attacker');
       const response = await api.put('/org/update', {
         token: attacker.token,
-        json: { organization_name: victim.name, new_organization_name: `Stolen ${randomSuffix()}`, password: 'Hijacked123!' },
+        json: {
+          organization_name: victim.name,
+          new_organization_name: `Stolen ${randomSuffix()}`,
+          password: 'Hijacked123!',
+        },
       });
       expectProblem(response, 403);
       const after = await api.get(`/org/get?${query({ organization_name: victim.name })}`, { token: victim.token });
@@ -290,7 +295,11 @@ describe('Organizations (e2e)', () => {
       expectProblem(
         await api.put('/org/update', {
           token: organization.token,
-          json: { organization_name: organization.name, new_organization_name: other.name.toUpperCase(), password: 'Changed12345!' },
+          json: {
+            organization_name: organization.name,
+            new_organization_name: other.name.toUpperCase(),
+            password: 'Changed12345!',
+          },
         }),
         409,
       );
@@ -309,7 +318,14 @@ describe('Organizations (e2e)', () => {
       const put = (json: unknown, token: string | null = organization.token) =>
         api.put('/org/update', { token: token ?? undefined, json });
       expectProblem(await put({ organization_name: organization.name }), 400);
-      expectProblem(await put({ organization_name: organization.name, old_organization_name: organization.name, password: 'Whatever123!' }), 400);
+      expectProblem(
+        await put({
+          organization_name: organization.name,
+          old_organization_name: organization.name,
+          password: 'Whatever123!',
+        }),
+        400,
+      );
       expectProblem(await put({ organization_name: organization.name, email: null }), 400);
       expectProblem(await put({ organization_name: organization.name, new_organization_name: { $ne: null } }), 400);
       expectProblem(await put({ organization_name: organization.name, role: 'superadmin' }), 400);
@@ -368,10 +384,15 @@ describe('Organizations (e2e)', () => {
         }),
         400,
       );
-      expectProblem(await api.delete('/org/delete', { token: organization.token, json: { organization_name: { $gt: '' } } }), 400);
+      expectProblem(
+        await api.delete('/org/delete', { token: organization.token, json: { organization_name: { $gt: '' } } }),
+        400,
+      );
       expectProblem(await api.delete(`/org/delete?${query({ organization_name: organization.name })}`), 401);
       expectProblem(
-        await api.delete(`/org/delete?${query({ organization_name: `Ghost ${randomSuffix()}` })}`, { token: organization.token }),
+        await api.delete(`/org/delete?${query({ organization_name: `Ghost ${randomSuffix()}` })}`, {
+          token: organization.token,
+        }),
         404,
       );
     });

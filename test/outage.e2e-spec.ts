@@ -17,7 +17,7 @@ describe('Database outage (e2e)', () => {
   beforeAll(async () => {
     database = await startLocalMongo({ dataFile });
     testApp = await startTestApp({ env: { MONGODB_URI: database.uri, DB_TIMEOUT_MS: '2000' } });
-    api = new Api(testApp.app);
+    api = new Api(() => testApp.app);
     organization = await api.createOrganization('Outage');
   });
 

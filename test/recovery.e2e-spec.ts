@@ -13,7 +13,9 @@ const injectedFault = () => new mongo.MongoNetworkError('injected fault: connect
 function failAfter(target: object, method: string, passes: number): void {
   const original = (target as Record<string, (...args: unknown[]) => Promise<unknown>>)[method].bind(target);
   let calls = 0;
-  jest.spyOn(target as Record<string, () => Promise<unknown>>, method as never).mockImplementation((async (...args: unknown[]) => {
+  jest.spyOn(target as Record<string, () => Promise<unknown>>, method as never).mockImplementation((async (
+    ...args: unknown[]
+  ) => {
     calls += 1;
     if (calls > passes) {
       throw injectedFault();
@@ -45,7 +47,7 @@ describe('Recovery of interrupted operations (e2e)', () => {
   async function start(): Promise<{ testApp: TestApp; api: Api }> {
     const testApp = await startTestApp({ env, imports: [NotesModule] });
     apps.push(testApp);
-    return { testApp, api: new Api(testApp.app) };
+    return { testApp, api: new Api(() => testApp.app) };
   }
 
   /** A crashed process runs no clean-up: the app is closed with its operation left as it was. */
@@ -55,7 +57,9 @@ describe('Recovery of interrupted operations (e2e)', () => {
 
   const master = (testApp: TestApp) => testApp.connection.getClient().db(env.MASTER_DB_NAME);
   const record = (testApp: TestApp, id: string) =>
-    master(testApp).collection('organizations').findOne({ _id: new mongo.ObjectId(id) });
+    master(testApp)
+      .collection('organizations')
+      .findOne({ _id: new mongo.ObjectId(id) });
 
   async function notesIn(testApp: TestApp, storageName: string): Promise<string[]> {
     const collection =
@@ -120,7 +124,9 @@ describe('Recovery of interrupted operations (e2e)', () => {
     });
 
     expectProblem(
-      await first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, { token: organization.token }),
+      await first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, {
+        token: organization.token,
+      }),
       503,
     );
     expect(await record(first.testApp, organization.id)).toMatchObject({ state: 'deleting' });
@@ -153,7 +159,9 @@ describe('Recovery of interrupted operations (e2e)', () => {
 
     const second = await start();
     await eventually(async () => {
-      expect(await master(second.testApp).collection('organizations').countDocuments({ organization_name: name })).toBe(0);
+      expect(await master(second.testApp).collection('organizations').countDocuments({ organization_name: name })).toBe(
+        0,
+      );
     });
     expect(await master(second.testApp).collection('admins').countDocuments({ email })).toBe(0);
     expect((await second.api.createOrganizationRequest(name, email)).status).toBe(201);
@@ -167,7 +175,10 @@ describe('Recovery of interrupted operations (e2e)', () => {
     const stalled = new Promise<void>((resolve) => (wake = resolve));
     let reachedDrop!: () => void;
     const atDrop = new Promise<void>((resolve) => (reachedDrop = resolve));
-    const lifecycle = first.testApp.app.get(OrganizationLifecycleService) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const lifecycle = first.testApp.app.get(OrganizationLifecycleService) as unknown as Record<
+      string,
+      (...args: unknown[]) => Promise<unknown>
+    >;
     const renewLease = lifecycle.renewLease.bind(lifecycle);
     jest.spyOn(lifecycle, 'renewLease').mockImplementation(async (...args: unknown[]) => {
       await stalled;

@@ -1,24 +1,16 @@
-import { Api, expectProblem, query } from './support/api';
+import { expectProblem, query } from './support/api';
 import { NoteEntity, NotesModule } from './support/notes.module';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { mode, randomSuffix, useTestApp } from './support/test-app';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
 
 describe('Tenant-scoped modules (e2e)', () => {
-  let testApp: TestApp;
-  let api: Api;
+  const { testApp, api } = useTestApp({ imports: [NotesModule] });
 
-  beforeAll(async () => {
-    testApp = await startTestApp({ imports: [NotesModule] });
-    api = new Api(testApp.app);
-  });
-
-  afterAll(() => testApp.close());
-
-  const client = () => testApp.connection.getClient();
+  const client = () => testApp().connection.getClient();
   const notesCollection = (storageName: string) =>
     mode() === 'database'
       ? client().db(storageName).collection('notes')
-      : client().db(testApp.env.MASTER_DB_NAME).collection(`${storageName}__notes`);
+      : client().db(testApp().env.MASTER_DB_NAME).collection(`${storageName}__notes`);
   /** Checked before any read, since mongo-java-server creates a database on first access. */
   const expectNoDatabase = async (name: string) => {
     if (mode() === 'database') {
@@ -36,11 +28,13 @@ describe('Tenant-scoped modules (e2e)', () => {
 
     expect((await api.get('/notes', { token: alpha.token })).body.data).toEqual(['alpha secret']);
     expect((await api.get('/notes', { token: beta.token })).body.data).toEqual(['beta secret']);
-    expect(await notesCollection(storageOf(alpha.name)).find({}, { projection: { _id: 0 } }).toArray()).toEqual([
-      { text: 'alpha secret' },
-    ]);
+    expect(
+      await notesCollection(storageOf(alpha.name))
+        .find({}, { projection: { _id: 0 } })
+        .toArray(),
+    ).toEqual([{ text: 'alpha secret' }]);
     const recorded = await client()
-      .db(testApp.env.MASTER_DB_NAME)
+      .db(testApp().env.MASTER_DB_NAME)
       .collection('organizations')
       .findOne({ organization_name: alpha.name });
     expect(recorded?.entities).toEqual(['notes']);
@@ -65,7 +59,9 @@ describe('Tenant-scoped modules (e2e)', () => {
     await api.post('/notes', { token: organization.token, json: { text: 'four' } });
     expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(4);
 
-    const removal = await api.delete(`/org/delete?${query({ organization_name: newName })}`, { token: organization.token });
+    const removal = await api.delete(`/org/delete?${query({ organization_name: newName })}`, {
+      token: organization.token,
+    });
     expect(removal.status).toBe(200);
     await expectNoDatabase(storageOf(newName));
     expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(0);
@@ -74,7 +70,7 @@ describe('Tenant-scoped modules (e2e)', () => {
   it('compiles a model once per tenant and entity, and releases it when the tenant moves', async () => {
     const organization = await api.createOrganization('Memo');
     await api.post('/notes', { token: organization.token, json: { text: 'first' } });
-    const tenancy = testApp.app.get(TenantConnectionService);
+    const tenancy = testApp().app.get(TenantConnectionService);
     const me = await api.get('/admin/me', { token: organization.token });
     const tenant = { id: me.body.data.organization_id, storageName: storageOf(organization.name), entities: ['notes'] };
 

@@ -40,7 +40,10 @@ export class AdminsService implements OnModuleInit {
   }
 
   findByEmail(email: string) {
-    return this.admins.findOne({ email: normalizeEmail(email) }).lean().exec();
+    return this.admins
+      .findOne({ email: normalizeEmail(email) })
+      .lean()
+      .exec();
   }
 
   findById(id: Types.ObjectId | string) {
@@ -48,7 +51,10 @@ export class AdminsService implements OnModuleInit {
   }
 
   async emailsById(ids: Types.ObjectId[]): Promise<Map<string, string>> {
-    const admins = await this.admins.find({ _id: { $in: ids } }, { email: 1 }).lean().exec();
+    const admins = await this.admins
+      .find({ _id: { $in: ids } }, { email: 1 })
+      .lean()
+      .exec();
     return new Map(admins.map((admin) => [admin._id.toString(), admin.email]));
   }
 

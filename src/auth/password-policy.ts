@@ -21,7 +21,12 @@ export function passwordProblem(password: unknown): string | null {
 
 export function IsAcceptablePassword(): PropertyDecorator {
   return applyDecorators(
-    ApiProperty({ type: String, format: 'password', minLength: PASSWORD_MIN_CHARACTERS, maxLength: PASSWORD_MAX_BYTES }),
+    ApiProperty({
+      type: String,
+      format: 'password',
+      minLength: PASSWORD_MIN_CHARACTERS,
+      maxLength: PASSWORD_MAX_BYTES,
+    }),
     ValidateBy({
       name: 'isAcceptablePassword',
       validator: {

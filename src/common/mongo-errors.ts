@@ -22,7 +22,9 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 export function isDatabaseUnavailableError(error: unknown): boolean {
-  return error instanceof Error && (UNAVAILABLE_ERROR_NAMES.has(error.name) || error instanceof mongo.MongoNetworkError);
+  return (
+    error instanceof Error && (UNAVAILABLE_ERROR_NAMES.has(error.name) || error instanceof mongo.MongoNetworkError)
+  );
 }
 
 export function isNamespaceNotFoundError(error: unknown): boolean {

@@ -6,7 +6,10 @@ const INSTANCE = '/org/get';
 
 describe('toProblem', () => {
   it('uses the string response of an HttpException as the detail', () => {
-    const { body, retryAfterSeconds } = toProblem(new HttpException('Slow down', HttpStatus.TOO_MANY_REQUESTS), INSTANCE);
+    const { body, retryAfterSeconds } = toProblem(
+      new HttpException('Slow down', HttpStatus.TOO_MANY_REQUESTS),
+      INSTANCE,
+    );
     expect(body).toEqual({
       type: 'about:blank',
       title: 'Too Many Requests',
@@ -19,7 +22,12 @@ describe('toProblem', () => {
 
   it('uses the message of an object response, and passes the instance through', () => {
     const { body } = toProblem(new NotFoundException('Organization not found'), '/org/acme');
-    expect(body).toMatchObject({ title: 'Not Found', status: 404, detail: 'Organization not found', instance: '/org/acme' });
+    expect(body).toMatchObject({
+      title: 'Not Found',
+      status: 404,
+      detail: 'Organization not found',
+      instance: '/org/acme',
+    });
     expect(body).not.toHaveProperty('errors');
   });
 

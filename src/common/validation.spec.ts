@@ -77,7 +77,11 @@ describe('createValidationPipe', () => {
   });
 
   it('flattens nested errors to {field, message} with dotted paths', async () => {
-    const errors = await fieldErrors({ ...VALID, address: { city: 7 }, contacts: [{ email: 'a@acme.com' }, { email: 'nope' }] });
+    const errors = await fieldErrors({
+      ...VALID,
+      address: { city: 7 },
+      contacts: [{ email: 'a@acme.com' }, { email: 'nope' }],
+    });
     expect(errors).toEqual(
       expect.arrayContaining([
         { field: 'address.city', message: 'city must be a string' },
@@ -88,7 +92,9 @@ describe('createValidationPipe', () => {
   });
 
   it('refuses operator objects where a string is expected', async () => {
-    expect(await fieldErrors({ ...VALID, name: { $ne: null } })).toEqual([{ field: 'name', message: 'name must be a string' }]);
+    expect(await fieldErrors({ ...VALID, name: { $ne: null } })).toEqual([
+      { field: 'name', message: 'name must be a string' },
+    ]);
     expect(await fieldErrors({ ...VALID, address: { city: { $gt: '' } } })).toEqual([
       { field: 'address.city', message: 'city must be a string' },
     ]);

@@ -62,16 +62,18 @@ describe('validateEnvironment', () => {
   });
 
   it('accepts a long random JWT_SECRET in production, and none at all outside it', () => {
-    expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).JWT_SECRET).toBe(
-      STRONG_SECRET,
-    );
+    expect(
+      validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).JWT_SECRET,
+    ).toBe(STRONG_SECRET);
     expect(validateEnvironment({ MONGODB_URI: URI, NODE_ENV: 'test' }).JWT_SECRET).toBeUndefined();
   });
 
   it('refuses a master database name that tenant databases could take', () => {
     expect(problemsOf({ MONGODB_URI: URI, MASTER_DB_NAME: 'org_beta' })).toMatch(/MASTER_DB_NAME/);
     expect(problemsOf({ MONGODB_URI: URI, MASTER_DB_NAME: 'ORG_beta' })).toMatch(/MASTER_DB_NAME/);
-    expect(validateEnvironment({ MONGODB_URI: URI, MASTER_DB_NAME: 'organizations' }).MASTER_DB_NAME).toBe('organizations');
+    expect(validateEnvironment({ MONGODB_URI: URI, MASTER_DB_NAME: 'organizations' }).MASTER_DB_NAME).toBe(
+      'organizations',
+    );
   });
 
   it('reads only plain digits as numbers', () => {
@@ -95,11 +97,19 @@ describe('validateEnvironment', () => {
   it('holds SUPERADMIN_PASSWORD to the password policy', () => {
     const superadmin = { MONGODB_URI: URI, SUPERADMIN_EMAIL: 'root@example.com' };
     expect(problemsOf({ ...superadmin, SUPERADMIN_PASSWORD: 'short' })).toMatch(/SUPERADMIN_PASSWORD: .*at least 8/);
-    expect(problemsOf({ ...superadmin, SUPERADMIN_PASSWORD: 'p'.repeat(73) })).toMatch(/SUPERADMIN_PASSWORD: .*72 bytes/);
+    expect(problemsOf({ ...superadmin, SUPERADMIN_PASSWORD: 'p'.repeat(73) })).toMatch(
+      /SUPERADMIN_PASSWORD: .*72 bytes/,
+    );
   });
 
   it('treats empty strings as unset', () => {
-    const env = validateEnvironment({ MONGODB_URI: URI, PORT: '', JWT_SECRET: '', SUPERADMIN_EMAIL: '', SUPERADMIN_PASSWORD: '' });
+    const env = validateEnvironment({
+      MONGODB_URI: URI,
+      PORT: '',
+      JWT_SECRET: '',
+      SUPERADMIN_EMAIL: '',
+      SUPERADMIN_PASSWORD: '',
+    });
     expect(env).toMatchObject({ PORT: 3000 });
     expect(env.JWT_SECRET).toBeUndefined();
     expect(env.SUPERADMIN_EMAIL).toBeUndefined();

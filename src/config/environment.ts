@@ -1,16 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsEmail,
-  IsEnum,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-} from 'class-validator';
+import { IsEmail, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { passwordProblem } from '../auth/password-policy';
 
 export enum TenancyMode {
@@ -99,7 +88,9 @@ export class Environment {
 
 /** Validates process.env once at start-up; any problem stops the start with every message at once. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const definedOnly = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const definedOnly = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const env = plainToInstance(Environment, definedOnly, { exposeDefaultValues: true });
   const problems = validateSync(env, { whitelist: false }).flatMap((error) => Object.values(error.constraints ?? {}));
   problems.push(...crossFieldProblems(env));

@@ -78,6 +78,8 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     this.logger.log(`Resuming ${taken.operation.kind} of organization ${taken.slug}`);
     await this.lifecycle
       .resume(taken as Organization & { operation: PendingOperation })
-      .catch((error: Error) => this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`));
+      .catch((error: Error) =>
+        this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`),
+      );
   }
 }

@@ -66,7 +66,7 @@ export class OrganizationsController {
   @ApiAuth()
   @ApiOperation({
     summary: 'Rename an organization or change its admin credentials',
-    description: 'A new email or password revokes the admin\'s tokens; a rename keeps them working.',
+    description: "A new email or password revokes the admin's tokens; a rename keeps them working.",
   })
   @ApiOkResponse({ type: OrganizationEnvelopeDto })
   @ApiProblems(400, 401, 403, 404, 409, 413)

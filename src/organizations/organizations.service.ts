@@ -136,7 +136,10 @@ export class OrganizationsService implements OnModuleInit {
   }
 
   private async findByName(name: string): Promise<Organization> {
-    const organization = await this.organizations.findOne({ slug: toSlug(name), ...VISIBLE }).lean().exec();
+    const organization = await this.organizations
+      .findOne({ slug: toSlug(name), ...VISIBLE })
+      .lean()
+      .exec();
     if (!organization) {
       throw new NotFoundException('Organization not found');
     }

@@ -64,7 +64,10 @@ describe('TenantConnectionService in collection mode', () => {
     const org = tenant(['notes']);
 
     expect(await service.model(org, DEFAULT)).toMatchObject({ modelName: 'org_x', collectionName: 'org_x' });
-    expect(await service.model(org, NOTES)).toMatchObject({ modelName: 'org_x__notes', collectionName: 'org_x__notes' });
+    expect(await service.model(org, NOTES)).toMatchObject({
+      modelName: 'org_x__notes',
+      collectionName: 'org_x__notes',
+    });
     expect(connection.model).toHaveBeenCalledWith('org_x__notes', schema, 'org_x__notes');
     expect(connection.useDb).not.toHaveBeenCalled();
   });
@@ -168,7 +171,12 @@ describe('TenantConnectionService in database mode', () => {
 
     service.release('org_x');
 
-    expect(tenantDbs.get('org_x')!.deleteModel.mock.calls.map(([name]) => name).sort()).toEqual(['data', 'notes']);
+    expect(
+      tenantDbs
+        .get('org_x')!
+        .deleteModel.mock.calls.map(([name]) => name)
+        .sort(),
+    ).toEqual(['data', 'notes']);
     expect(tenantDbs.get('org_y')!.deleteModel).not.toHaveBeenCalled();
     expect(connection.deleteModel).not.toHaveBeenCalled();
     expect(await service.model(org, DEFAULT)).not.toBe(before);

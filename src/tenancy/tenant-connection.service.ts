@@ -112,7 +112,10 @@ export class TenantConnectionService implements OnModuleDestroy {
   private async recordEntity(tenant: Tenant, entity: string): Promise<void> {
     const result = await this.connection
       .collection(TENANT_REGISTRY_COLLECTION)
-      .updateOne({ _id: new Types.ObjectId(tenant.id), state: TenantState.Active }, { $addToSet: { entities: entity } });
+      .updateOne(
+        { _id: new Types.ObjectId(tenant.id), state: TenantState.Active },
+        { $addToSet: { entities: entity } },
+      );
     if (result.matchedCount === 0) {
       throw new ConflictException('Organization is being changed or no longer exists; retry shortly');
     }

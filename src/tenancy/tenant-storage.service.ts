@@ -65,10 +65,12 @@ export class TenantStorageService {
   /** Atomic on the server: afterwards the documents are under exactly one of the two names. */
   private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
     await this.ignoringMissing(
-      this.client().db('admin').command({
-        renameCollection: `${source.database}.${source.collection}`,
-        to: `${target.database}.${target.collection}`,
-      }),
+      this.client()
+        .db('admin')
+        .command({
+          renameCollection: `${source.database}.${source.collection}`,
+          to: `${target.database}.${target.collection}`,
+        }),
     );
   }
 

@@ -29,7 +29,8 @@ export const PASSWORD = 'SecurePassword123!';
 
 /** Talks to the app over HTTP through Fastify's injector: the whole request pipeline, no socket. */
 export class Api {
-  constructor(private readonly app: NestFastifyApplication) {}
+  /** Takes the app lazily, so that an Api can be made before the app has started. */
+  constructor(private readonly app: () => NestFastifyApplication) {}
 
   async request<T = any>(method: string, url: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
@@ -45,7 +46,7 @@ export class Api {
     if (options.token) {
       headers.authorization = `Bearer ${options.token}`;
     }
-    const response = await this.app.inject({ method: method as 'GET', url, headers, payload });
+    const response = await this.app().inject({ method: method as 'GET', url, headers, payload });
     const isJson = /json/.test(String(response.headers['content-type'] ?? ''));
     return {
       status: response.statusCode,
@@ -77,7 +78,14 @@ export class Api {
     const response = await this.createOrganizationRequest(name, email);
     expect(response.status).toBe(201);
     const token = await this.login(email);
-    return { name, email, password: PASSWORD, id: response.body.data.organization_id, adminId: response.body.data.admin_id, token };
+    return {
+      name,
+      email,
+      password: PASSWORD,
+      id: response.body.data.organization_id,
+      adminId: response.body.data.admin_id,
+      token,
+    };
   }
 }
 
@@ -89,5 +97,10 @@ export function query(params: Record<string, string>): string {
 export function expectProblem(response: ApiResponse, status: number): void {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(response.body).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
+  expect(response.body).toMatchObject({
+    type: 'about:blank',
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 }

@@ -5,6 +5,7 @@ import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'mongoose';
 import { AppModule } from '../../src/app.module';
+import { Api } from './api';
 import { configureApp, fastifyOptions } from '../../src/app.setup';
 import { TenancyMode, validateEnvironment } from '../../src/config/environment';
 import { storageNameForSlug } from '../../src/tenancy/storage-names';
@@ -69,6 +70,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       expect(serverErrors).toEqual([]);
     },
   };
+}
+
+/**
+ * Starts one app for the enclosing describe block, and closes it (dropping its databases) after.
+ * `testApp()` is the running app; `api` talks to it.
+ */
+export function useTestApp(options: TestAppOptions = {}): { testApp: () => TestApp; api: Api } {
+  let running: TestApp | undefined;
+  beforeAll(async () => {
+    running = await startTestApp(options);
+  });
+  afterAll(() => running?.close());
+  const testApp = () => running as TestApp;
+  return { testApp, api: new Api(() => testApp().app) };
 }
 
 /** A 500 is always a bug: every app of the suite fails its test file if it ever answered one. */

@@ -17,7 +17,9 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryMatcher;
 import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -27,6 +29,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
+import de.bwaldvogel.mongo.exception.MongoServerException;
 import io.netty.channel.Channel;
 
 /**
@@ -175,6 +178,9 @@ public final class LocalMongoServer {
      *    collection's name after the rename), so a renamed collection was empty after a restart.
      * F. H2 only: dropDatabase("x") removed the maps of every database whose name starts with "x" (x1, x_2, ...),
      *    destroying their data ("Map ... is closed" on the next write).
+     * G. listCollections ignored its filter and returned every collection; apply the filter.
+     * H. Dropping a missing collection ("ns not found") and renaming one ("source namespace does not exist")
+     *    failed without an error code; MongoDB says NamespaceNotFound (26), which the driver's drop() ignores.
      */
 
     // H2Database's private names of the MVStore maps of a collection "db.coll": "databases.db.coll" holds
@@ -182,11 +188,21 @@ public final class LocalMongoServer {
     private static final String DATA_MAP_PREFIX = "databases.";
     private static final String META_MAP_PREFIX = "meta.";
     private static final String PARKED_MAP_PREFIX = "local-mongo-parked.";
+    private static final List<String> NAMESPACE_NOT_FOUND_MESSAGES = List.of("ns not found", "source namespace does not exist");
 
     static Document handleCommandWithFixes(String command, Document query, Function<String, Document> handleCommand) {
         if (command.equalsIgnoreCase("hello")) { // C
             Document reply = handleCommand.apply("isMaster");
             reply.put("isWritablePrimary", reply.remove("ismaster"));
+            return reply;
+        }
+        if (command.equalsIgnoreCase("listCollections") && query.get("filter") instanceof Document filter
+            && !filter.isEmpty()) { // G
+            Document reply = handleCommand.apply(command);
+            Document cursor = (Document) reply.get("cursor");
+            List<?> all = (List<?>) cursor.get("firstBatch");
+            QueryMatcher matcher = new DefaultQueryMatcher(); // not thread-safe: one per call
+            cursor.put("firstBatch", all.stream().filter(c -> matcher.matches((Document) c, filter)).toList());
             return reply;
         }
         if (command.equalsIgnoreCase("renameCollection") && query.get("to") != null) { // D
@@ -197,7 +213,14 @@ public final class LocalMongoServer {
                     "renaming a collection across databases is not supported by this server (mongo-java-server)");
             }
         }
-        return handleCommand.apply(command);
+        try {
+            return handleCommand.apply(command);
+        } catch (MongoServerException e) {
+            if (!(e instanceof MongoServerError) && NAMESPACE_NOT_FOUND_MESSAGES.contains(e.getMessage())) { // H
+                throw new MongoServerError(26, "NamespaceNotFound", e.getMessage());
+            }
+            throw e;
+        }
     }
 
     static final class FixedH2Backend extends H2Backend {
