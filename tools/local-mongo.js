@@ -5,7 +5,8 @@
  *
  * No MongoDB binary can be downloaded on our machines, so the server is mongo-java-server wrapped by the
  * small launcher in tools/mongo-server (a runnable jar, built with Maven on first use). If Java is missing,
- * it falls back to the optional dependency mongodb-memory-server.
+ * it falls back to mongodb-memory-server (the optional dependency mongodb-memory-server-core), which
+ * downloads a MongoDB binary on first use.
  *
  *   const { startLocalMongo } = require('./tools/local-mongo');
  *   const db = await startLocalMongo({ dataFile: '.data/mongo.mv' }); // or { memory: true }
@@ -26,7 +27,8 @@ const path = require('node:path');
 const SERVER_DIR = path.join(__dirname, 'mongo-server');
 const POM = path.join(SERVER_DIR, 'pom.xml');
 const JAR = path.join(SERVER_DIR, 'target', 'local-mongo-server.jar');
-const JAR_SOURCES = [POM, path.join(SERVER_DIR, 'src', 'main', 'java', 'dev', 'orgservice', 'mongo', 'LocalMongoServer.java')];
+const JAVA_SOURCES = path.join(SERVER_DIR, 'src', 'main', 'java', 'dev', 'orgservice', 'mongo');
+const jarSources = () => [POM, ...fs.readdirSync(JAVA_SOURCES).map((file) => path.join(JAVA_SOURCES, file))];
 const BUILD_ARGS = ['-q', '-f', POM, 'package', '-DskipTests'];
 
 // The server is small and mostly idle: a serial GC, the C1 compiler only and a capped heap. Measured on a
@@ -35,8 +37,14 @@ const BUILD_ARGS = ['-q', '-f', POM, 'package', '-DskipTests'];
 // to a quarter of the RAM. -Xmx256m also caps what the --memory backend can hold (measured: 164 000 documents
 // of 1 kB); a full heap makes the server exit (code 3) rather than limp on. Override with
 // LOCAL_MONGO_JAVA_OPTS (space-separated), e.g. LOCAL_MONGO_JAVA_OPTS="-XX:+UseSerialGC -Xmx1g".
-const DEFAULT_JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k', '-Xms16m', '-Xmx256m',
-  '-XX:+ExitOnOutOfMemoryError'];
+const DEFAULT_JVM_FLAGS = [
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Xss512k',
+  '-Xms16m',
+  '-Xmx256m',
+  '-XX:+ExitOnOutOfMemoryError',
+];
 const READY_LINE = /^mongo-java-server listening on (.+):(\d+)\s*$/;
 const START_TIMEOUT_MS = 60_000;
 const KILL_AFTER_MS = 5_000;
@@ -71,7 +79,7 @@ let buildPromise;
 /** Builds the jar with Maven if it is missing or older than its sources. */
 function ensureJar() {
   const jarTime = mtimeMs(JAR);
-  if (jarTime > 0 && JAR_SOURCES.every((file) => mtimeMs(file) <= jarTime)) {
+  if (jarTime > 0 && jarSources().every((file) => mtimeMs(file) <= jarTime)) {
     return Promise.resolve(JAR);
   }
   if (!buildPromise) {
@@ -81,15 +89,23 @@ function ensureJar() {
       // Maven's output goes to our stderr, so that our stdout stays clean for callers.
       const mvn = spawn('mvn', BUILD_ARGS, { stdio: ['ignore', 2, 'inherit'] });
       mvn.on('error', (err) => {
-        reject(new Error(`local-mongo: cannot run Maven to build the mongo server jar (${err.message}); ` +
-          `install Maven 3.8+ or build it elsewhere with: ${command}`));
+        reject(
+          new Error(
+            `local-mongo: cannot run Maven to build the mongo server jar (${err.message}); ` +
+              `install Maven 3.8+ or build it elsewhere with: ${command}`,
+          ),
+        );
       });
       mvn.on('exit', (code, signal) => {
         if (code === 0 && fs.existsSync(JAR)) {
           resolve(JAR);
         } else {
-          reject(new Error(`local-mongo: building the mongo server jar failed (${command} exited with ` +
-            `${signal ? `signal ${signal}` : `code ${code}`}; see Maven's output above)`));
+          reject(
+            new Error(
+              `local-mongo: building the mongo server jar failed (${command} exited with ` +
+                `${signal ? `signal ${signal}` : `code ${code}`}; see Maven's output above)`,
+            ),
+          );
         }
       });
     }).finally(() => {
@@ -210,8 +226,13 @@ function spawnJavaServer({ jar, port, dataFile, memory }) {
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      settle(reject, new Error(`local-mongo: mongo-java-server did not report "listening" within ` +
-        `${START_TIMEOUT_MS / 1000} s (java ${args.join(' ')})\n--- server stderr (tail) ---\n${stderrTail}`));
+      settle(
+        reject,
+        new Error(
+          `local-mongo: mongo-java-server did not report "listening" within ` +
+            `${START_TIMEOUT_MS / 1000} s (java ${args.join(' ')})\n--- server stderr (tail) ---\n${stderrTail}`,
+        ),
+      );
     }, START_TIMEOUT_MS);
 
     child.stdout.on('data', (chunk) => {
@@ -229,11 +250,16 @@ function spawnJavaServer({ jar, port, dataFile, memory }) {
     });
     // 'close' (unlike 'exit') comes after the last stderr data has been read.
     child.once('close', (code, signal) => {
-      const message = `local-mongo: mongo-java-server exited before it was ready ` +
+      const message =
+        `local-mongo: mongo-java-server exited before it was ready ` +
         `(${signal ? `signal ${signal}` : `exit code ${code}`}; java ${args.join(' ')})\n` +
         `--- server stderr (tail) ---\n${stderrTail}`;
-      settle(reject, /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
-        ? new PortInUseError(message) : new Error(message));
+      settle(
+        reject,
+        /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
+          ? new PortInUseError(message)
+          : new Error(message),
+      );
     });
   });
 
@@ -282,16 +308,18 @@ async function startJavaServer({ port, dataFile, memory }) {
   }
 }
 
-// ---- fallback: mongodb-memory-server (untested here: it downloads a mongod binary) ------------------------
+// ---- fallback: mongodb-memory-server (it downloads a mongod binary on first use) -------------------------
 
 async function startMemoryServer({ port, dataFile, log }) {
   let MongoMemoryServer;
   try {
-    ({ MongoMemoryServer } = require('mongodb-memory-server'));
+    ({ MongoMemoryServer } = require('mongodb-memory-server-core'));
   } catch (err) {
     if (err.code !== 'MODULE_NOT_FOUND') throw err;
-    throw new Error('local-mongo: Java was not found on PATH and the optional dependency mongodb-memory-server ' +
-      'is not installed. Install a JDK 17+ (and Maven), or run: npm install --save-dev mongodb-memory-server');
+    throw new Error(
+      'local-mongo: Java was not found on PATH and the optional dependency mongodb-memory-server-core ' +
+        'is not installed. Install a JDK 17+ (and Maven), or run: npm install mongodb-memory-server-core',
+    );
   }
   log('local-mongo: Java not found on PATH; using mongodb-memory-server instead of mongo-java-server');
   const instance = {};
@@ -363,32 +391,34 @@ if (require.main === module) {
     }
   }
 
-  startLocalMongo(options).then((server) => {
-    const where = options.dataFile ? `data in ${path.resolve(options.dataFile)}` : 'data in memory only';
-    console.log(`MongoDB ready at ${server.uri} (${where}); press Ctrl-C to stop`);
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    let stopping = false;
-    const shutdown = (signal) => {
-      if (stopping) return;
-      stopping = true;
-      console.error(`local-mongo: ${signal} received, stopping the server`);
-      server.stop().then(() => {
-        clearInterval(keepAlive);
-        process.exit(0);
-      });
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-    // The server dying on its own ends the CLI too.
-    if (server.process) {
-      server.process.on('exit', (code, signal) => {
+  startLocalMongo(options)
+    .then((server) => {
+      const where = options.dataFile ? `data in ${path.resolve(options.dataFile)}` : 'data in memory only';
+      console.log(`MongoDB ready at ${server.uri} (${where}); press Ctrl-C to stop`);
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      let stopping = false;
+      const shutdown = (signal) => {
         if (stopping) return;
-        console.error(`local-mongo: the server exited unexpectedly (${signal || `code ${code}`})`);
-        process.exit(1);
-      });
-    }
-  }).catch((err) => {
-    console.error(err.message);
-    process.exit(1);
-  });
+        stopping = true;
+        console.error(`local-mongo: ${signal} received, stopping the server`);
+        server.stop().then(() => {
+          clearInterval(keepAlive);
+          process.exit(0);
+        });
+      };
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+      // The server dying on its own ends the CLI too.
+      if (server.process) {
+        server.process.on('exit', (code, signal) => {
+          if (stopping) return;
+          console.error(`local-mongo: the server exited unexpectedly (${signal || `code ${code}`})`);
+          process.exit(1);
+        });
+      }
+    })
+    .catch((err) => {
+      console.error(err.message);
+      process.exit(1);
+    });
 }

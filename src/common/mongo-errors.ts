@@ -2,8 +2,6 @@ import { mongo } from 'mongoose';
 
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_NOT_FOUND = 26;
-/** mongo-java-server reports a missing collection with these messages and no code. */
-const NAMESPACE_NOT_FOUND_MESSAGES = /^(ns not found|source namespace does not exist)$/;
 
 /** Errors that mean "the database cannot be reached right now", as opposed to a bad request. */
 const UNAVAILABLE_ERROR_NAMES = new Set([
@@ -28,8 +26,5 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
 }
 
 export function isNamespaceNotFoundError(error: unknown): boolean {
-  return (
-    error instanceof mongo.MongoServerError &&
-    (error.code === NAMESPACE_NOT_FOUND || NAMESPACE_NOT_FOUND_MESSAGES.test(error.message))
-  );
+  return error instanceof mongo.MongoServerError && error.code === NAMESPACE_NOT_FOUND;
 }

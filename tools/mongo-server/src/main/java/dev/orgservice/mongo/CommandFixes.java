@@ -1,0 +1,77 @@
+package dev.orgservice.mongo;
+
+import java.util.List;
+import java.util.function.Function;
+
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
+import de.bwaldvogel.mongo.backend.QueryMatcher;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
+import de.bwaldvogel.mongo.exception.MongoServerException;
+
+/*
+ * Fixes, each found with the Node.js driver against mongo-java-server 1.47.0:
+ *
+ * A. "create" (db.createCollection, mongoose's autoCreate) is not synchronized with the implicit creation
+ *    of a collection by its first write, which is. Run at the same time on a new collection, either one
+ *    could fail with "Unknown error: Document with key 'db.coll' already existed in
+ *    H2Collection(db.system.namespaces)" (H2) or "Unknown error: null" (memory, which also listed the
+ *    collection twice). Now "create" takes the same lock (the database); the loser gets NamespaceExists (48).
+ * B. createIndex (mongoose's autoIndex) adds to a collection's index list without the collection's lock
+ *    that writes hold while they walk that list: concurrent writes failed with "Unknown error: null"
+ *    (a ConcurrentModificationException), and a document written while an index was being built could be
+ *    missed by it. Now adding and dropping indexes take the collection's lock.
+ * C. "hello" is only known as "isMaster". The driver sends "hello" for its handshake when a serverApi is
+ *    set, and applications may send it; answer it the way MongoDB does.
+ * D. A renameCollection across databases fails half-way ("Cannot invoke ... updateDocuments ... because
+ *    the return value of AtomicReference.get() is null") or leaves the indexes and, for H2, the data
+ *    behind; refuse it up front with IllegalOperation (20) instead.
+ * E. H2 only: renameCollection renamed nothing in the MVStore file (H2Database.moveCollection reads the
+ *    collection's name after the rename), so a renamed collection was empty after a restart.
+ * F. H2 only: dropDatabase("x") removed the maps of every database whose name starts with "x" (x1, x_2, ...),
+ *    destroying their data ("Map ... is closed" on the next write).
+ * G. listCollections ignored its filter and returned every collection; apply the filter.
+ * H. Dropping a missing collection ("ns not found") and renaming one ("source namespace does not exist")
+ *    failed without an error code; MongoDB says NamespaceNotFound (26), which the driver's drop() ignores.
+ */
+final class CommandFixes {
+
+    private CommandFixes() {
+    }
+
+    private static final List<String> NAMESPACE_NOT_FOUND_MESSAGES = List.of("ns not found", "source namespace does not exist");
+
+    static Document handle(String command, Document query, Function<String, Document> handleCommand) {
+        if (command.equalsIgnoreCase("hello")) { // C
+            Document reply = handleCommand.apply("isMaster");
+            reply.put("isWritablePrimary", reply.remove("ismaster"));
+            return reply;
+        }
+        if (command.equalsIgnoreCase("listCollections") && query.get("filter") instanceof Document filter
+            && !filter.isEmpty()) { // G
+            Document reply = handleCommand.apply(command);
+            Document cursor = (Document) reply.get("cursor");
+            List<?> all = (List<?>) cursor.get("firstBatch");
+            QueryMatcher matcher = new DefaultQueryMatcher(); // not thread-safe: one per call
+            cursor.put("firstBatch", all.stream().filter(c -> matcher.matches((Document) c, filter)).toList());
+            return reply;
+        }
+        if (command.equalsIgnoreCase("renameCollection") && query.get("to") != null) { // D
+            String from = Utils.getDatabaseNameFromFullName(String.valueOf(query.get(command)));
+            String to = Utils.getDatabaseNameFromFullName(String.valueOf(query.get("to")));
+            if (!from.equals(to)) {
+                throw new MongoServerError(20, "IllegalOperation",
+                    "renaming a collection across databases is not supported by this server (mongo-java-server)");
+            }
+        }
+        try {
+            return handleCommand.apply(command);
+        } catch (MongoServerException e) {
+            if (!(e instanceof MongoServerError) && NAMESPACE_NOT_FOUND_MESSAGES.contains(e.getMessage())) { // H
+                throw new MongoServerError(26, "NamespaceNotFound", e.getMessage());
+            }
+            throw e;
+        }
+    }
+}
