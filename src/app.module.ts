@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { TenancyModule } from './tenancy/tenancy.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         }),
         DatabaseModule,
         TenancyModule,
+        ThrottlingModule,
         AuthModule,
         OrganizationsModule,
         HealthModule,

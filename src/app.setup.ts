@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyServerOptions } from 'fastify';
@@ -10,6 +11,7 @@ import { Environment } from './config/environment';
 export function fastifyOptions(env: Environment): FastifyServerOptions {
   return {
     bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
     // Slow clients may not hold a connection open indefinitely.
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
@@ -18,12 +20,29 @@ export function fastifyOptions(env: Environment): FastifyServerOptions {
 }
 
 /** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
-export function configureApp(app: NestFastifyApplication): void {
+export async function configureApp(app: NestFastifyApplication, env: Environment): Promise<void> {
   app.useLogger(app.get(Logger));
+  await app.register(helmet, { contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  app.enableCors({ origin: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
   setUpSwagger(app);
+}
+
+/** Swagger UI at /docs needs its inline styles and the validator badge; everything else stays same-origin. */
+const SWAGGER_UI_CSP = {
+  defaultSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+  scriptSrc: ["'self'"],
+};
+
+function trustProxySetting(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
+  }
+  return /^\d+$/.test(value) ? Number(value) : value.split(',').map((address) => address.trim());
 }
 
 function setUpSwagger(app: NestFastifyApplication): void {

@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
     new FastifyAdapter(fastifyOptions(env)),
     { bufferLogs: true },
   );
-  configureApp(app);
+  await configureApp(app, env);
   await app.listen(env.PORT, env.HOST);
 }
 

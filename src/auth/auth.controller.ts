@@ -14,6 +14,7 @@ import { ApiAuth } from '../common/decorators/api-auth.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { CurrentAdmin } from '../common/decorators/current-admin.decorator';
 import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
+import { LoginThrottlerGuard } from '../throttling/login-throttler.guard';
 import { AuthService } from './auth.service';
 import type { AuthenticatedAdmin } from './authenticated-admin';
 import { CurrentAdminEnvelopeDto } from './dto/current-admin.dto';
@@ -26,12 +27,13 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @UseGuards(LoginThrottlerGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in as an admin and receive a bearer token' })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiProblems(400, 401, 413)
+  @ApiProblems(400, 401, 413, 429)
   login(@Body() body: LoginDto): Promise<TokenResponseDto> {
     if (body.email !== undefined && body.username !== undefined) {
       throw new BadRequestException('Give either email or username, not both');

@@ -82,6 +82,36 @@ export class Environment {
   @Max(600_000)
   OPERATION_LEASE_MS = 30000;
 
+  /** Shares rate-limit counters between instances; without it each instance counts alone. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @WholeNumber()
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT = 10;
+
+  @WholeNumber()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_RATE_WINDOW_SECONDS = 60;
+
+  /**
+   * Whether X-Forwarded-For is believed: `false` (default), `true` (any proxy), a number of proxy
+   * hops, or a comma-separated list of proxy addresses or CIDR ranges.
+   */
+  @Matches(/^(true|false|\d+|[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses',
+  })
+  TRUST_PROXY = 'false';
+
+  /** Origins allowed to call the API from a browser, comma-separated; none when empty. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

@@ -14,6 +14,8 @@ export interface RequestOptions {
   raw?: string;
   form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** The client's address as the server sees it; 127.0.0.1 when not given. */
+  remoteAddress?: string;
 }
 
 export interface Organization {
@@ -46,7 +48,13 @@ export class Api {
     if (options.token) {
       headers.authorization = `Bearer ${options.token}`;
     }
-    const response = await this.app().inject({ method: method as 'GET', url, headers, payload });
+    const response = await this.app().inject({
+      method: method as 'GET',
+      url,
+      headers,
+      payload,
+      remoteAddress: options.remoteAddress,
+    });
     const isJson = /json/.test(String(response.headers['content-type'] ?? ''));
     return {
       status: response.statusCode,

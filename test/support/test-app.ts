@@ -41,6 +41,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'error',
     BCRYPT_COST: '10',
     JWT_SECRET: 'e2e-secret-that-is-long-enough-for-production-use',
+    // Every injected request comes from 127.0.0.1; the throttling suite sets its own limit.
+    LOGIN_RATE_LIMIT: '100000',
     MASTER_DB_NAME: `e2e_${mode()}_${randomSuffix()}`,
     TENANCY_MODE: mode(),
     MONGODB_URI: process.env.MONGODB_URI as string,
@@ -50,10 +52,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const appModule = AppModule.forRoot();
   const builder = Test.createTestingModule({ imports: [appModule, ...(options.imports ?? [])] });
   const moduleRef = await (options.override ? options.override(builder) : builder).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    new FastifyAdapter(fastifyOptions(validateEnvironment(env))),
-  );
-  configureApp(app);
+  const validated = validateEnvironment(env);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(validated)));
+  await configureApp(app, validated);
   await app.init();
   const serverErrors = recordServerErrors(app);
   await app.getHttpAdapter().getInstance().ready();

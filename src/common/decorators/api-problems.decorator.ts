@@ -10,6 +10,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Organization not found',
   409: 'Duplicate organization name or admin email, or the organization is being changed',
   413: 'Request body too large',
+  429: 'Too many attempts; retry after the Retry-After delay',
   503: 'Database unreachable; retry after the Retry-After delay',
 };
 
