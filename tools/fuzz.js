@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run fuzz`: Schemathesis drives every operation of /docs-json against the built service on a
+ * local database, without a token, with an organization admin's and with a superadmin's. It fails on
+ * any 5xx, any response that does not match its documented schema, content type or headers, and
+ * any undocumented status code, and closes with the number of requests made.
+ *
+ *   FUZZ_MAX_EXAMPLES=100 npm run fuzz     (test cases per operation and phase; default 50)
+ */
+const { spawn, spawnSync } = require('node:child_process');
+const { existsSync, mkdtempSync, readFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const { startLocalMongo } = require('./local-mongo');
+
+const ROOT = path.join(__dirname, '..');
+const VENV = path.join(ROOT, '.venv-fuzz');
+const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
+const SCHEMATHESIS_VERSION = '4.32.5';
+const PORT = 3500;
+const BASE = `http://127.0.0.1:${PORT}`;
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
+].join(',');
+const SUPERADMIN = { email: 'fuzz-root@example.com', password: 'FuzzRootPassword1!' };
+const ADMIN = { email: 'fuzz-admin@example.com', password: 'FuzzAdminPassword1!' };
+
+async function main() {
+  ensureSchemathesis();
+  const database = await startLocalMongo({ memory: true });
+  const app = startApp(database.uri);
+  let failed = false;
+  let requests = 0;
+  try {
+    await waitForReady(app);
+    const identities = [
+      ['anonymous', undefined],
+      ['organization admin', await adminToken()],
+      ['superadmin', await login(SUPERADMIN)],
+    ];
+    const reports = mkdtempSync(path.join(tmpdir(), 'fuzz-'));
+    for (const [who, token] of identities) {
+      const har = path.join(reports, `${who.replace(/ /g, '-')}.har`);
+      const status = await runSchemathesis(token, har);
+      const made = JSON.parse(readFileSync(har, 'utf8')).log.entries.length;
+      requests += made;
+      console.log(`fuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
+      failed ||= status !== 0;
+    }
+  } finally {
+    app.kill('SIGTERM');
+    await new Promise((resolve) => app.once('exit', resolve));
+    await database.stop();
+  }
+  console.log(
+    `fuzz: ${requests} requests, ${failed ? 'failures found (see above)' : '0 server errors, 0 schema or status violations'}`,
+  );
+  process.exit(failed ? 1 : 0);
+}
+
+function ensureSchemathesis() {
+  if (existsSync(SCHEMATHESIS)) {
+    return;
+  }
+  run('python3', ['-m', 'venv', VENV]);
+  run(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', `schemathesis==${SCHEMATHESIS_VERSION}`]);
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed`);
+  }
+}
+
+function startApp(mongoUri) {
+  return spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      MONGODB_URI: mongoUri,
+      MASTER_DB_NAME: 'fuzz_master',
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      BCRYPT_COST: '10',
+      // Let the fuzzer reach past the login limit, which the e2e suite covers on its own.
+      LOGIN_RATE_LIMIT: '1000000',
+      SUPERADMIN_EMAIL: SUPERADMIN.email,
+      SUPERADMIN_PASSWORD: SUPERADMIN.password,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+function runSchemathesis(token, harPath) {
+  const examples = process.env.FUZZ_MAX_EXAMPLES ?? '50';
+  const args = ['run', `${BASE}/docs-json`, '--checks', CHECKS, '--max-examples', examples, '--workers', '2'];
+  args.push('--report', 'har', '--report-har-path', harPath, '--no-color', '--seed', '1');
+  if (token) {
+    args.push('--header', `Authorization: Bearer ${token}`);
+  }
+  // Asynchronous, so that this process keeps draining the database server's output meanwhile.
+  const fuzzer = spawn(SCHEMATHESIS, args, { stdio: 'inherit' });
+  return new Promise((resolve) => fuzzer.once('exit', (code) => resolve(code ?? 1)));
+}
+
+async function adminToken() {
+  await post('/org/create', { organization_name: 'Fuzz Org', ...ADMIN });
+  return login(ADMIN);
+}
+
+async function login(credentials) {
+  const response = await post('/admin/login', credentials);
+  if (!response.ok) {
+    throw new Error(`login of ${credentials.email} failed: ${response.status}`);
+  }
+  return (await response.json()).access_token;
+}
+
+function post(pathName, body) {
+  return fetch(`${BASE}${pathName}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function waitForReady(app) {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    if (app.exitCode !== null) {
+      throw new Error(`the app exited with code ${app.exitCode} (is port ${PORT} taken?)`);
+    }
+    try {
+      if ((await fetch(`${BASE}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the app did not become ready');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
