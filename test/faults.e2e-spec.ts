@@ -450,6 +450,11 @@ describe('Faults: the database restarted under load (e2e)', () => {
   it('answers only 200, 201, 404 or 503 problem+json within 5 s while the database stops and comes back, and keeps no half-made organization', async () => {
     const organization = await api.createOrganization('Under Load');
     // DEBUG
+    const trace: string[] = [];
+    const dbg = testApp.connection.getClient();
+    for (const ev of ['connectionCheckOutStarted','connectionCheckedOut','connectionCheckOutFailed','connectionCheckedIn','connectionCreated','connectionReady','connectionClosed','connectionPoolCleared','connectionPoolReady','serverDescriptionChanged']) {
+      dbg.on(ev as any, (e: any) => trace.push(`${Date.now()} ${ev} ${e.connectionId ?? ''} ${e.reason ?? ''} ${ev === 'serverDescriptionChanged' ? e.newDescription?.type + ' ' + (e.newDescription?.error?.message ?? '') : ''}`));
+    }
     const problems = require('../src/common/problem-details');
     const origToProblem = problems.toProblem;
     jest.spyOn(problems, 'toProblem').mockImplementation((exception: any, instance: any) => {
@@ -529,7 +534,7 @@ describe('Faults: the database restarted under load (e2e)', () => {
       ).catch(() => undefined);
       stopLoad = true;
       await load;
-      if (hung.length) { const t = Date.now(); await Promise.race([Promise.all(hung), new Promise((r) => setTimeout(r, 45000))]); console.log('DEBUG hung waited', Date.now() - t); }
+      if (hung.length) { const t = Date.now(); await Promise.race([Promise.all(hung), new Promise((r) => setTimeout(r, 45000))]); console.log('DEBUG hung waited', Date.now() - t); console.log('DEBUG TRACE\n' + trace.join('\n')); }
 
       const duration = Date.now() - loadStarted;
       const counts = outcomes.reduce<Record<string, number>>((all, o) => {

@@ -30,19 +30,27 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   /** The signature proves who issued the token; the database says whether it still counts. */
   async validate(claims: Partial<AccessTokenClaims & { exp: number }>): Promise<AuthenticatedAdmin> {
     // Tokens without an expiry are never issued here, so one without is forged.
-    if (!isValidObjectId(claims.sub) || typeof claims.ver !== 'number' || typeof claims.exp !== 'number') {
+    const organizationClaim = claims.org ?? null;
+    if (
+      !isValidObjectId(claims.sub) ||
+      typeof claims.ver !== 'number' ||
+      typeof claims.exp !== 'number' ||
+      (organizationClaim !== null && !isValidObjectId(organizationClaim))
+    ) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    const admin = await this.admins.findById(claims.sub as string);
-    if (!admin || admin.token_version !== claims.ver || admin.role !== claims.role) {
-      throw new UnauthorizedException(INVALID_TOKEN);
-    }
-    const organizationId = admin.organization_id?.toString() ?? null;
-    if (organizationId !== (claims.org ?? null)) {
-      throw new UnauthorizedException(INVALID_TOKEN);
-    }
-    const organization = organizationId ? await this.loadOrganization(organizationId) : null;
-    if (admin.role === AdminRole.Admin && !organization) {
+    // Both reads at once; the claim is only trusted once the admin's own record confirms it.
+    const [admin, organization] = await Promise.all([
+      this.admins.findById(claims.sub as string),
+      organizationClaim ? this.loadOrganization(organizationClaim) : null,
+    ]);
+    if (
+      !admin ||
+      admin.token_version !== claims.ver ||
+      admin.role !== claims.role ||
+      (admin.organization_id?.toString() ?? null) !== organizationClaim ||
+      (admin.role === AdminRole.Admin && !organization)
+    ) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     return { adminId: admin._id.toString(), email: admin.email, role: admin.role, organization };
