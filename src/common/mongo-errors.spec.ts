@@ -1,5 +1,5 @@
 import { mongo } from 'mongoose';
-import { isNamespaceNotFoundError } from './mongo-errors';
+import { isDatabaseUnavailableError, isNamespaceNotFoundError } from './mongo-errors';
 
 describe('isNamespaceNotFoundError', () => {
   it('recognises MongoDB code 26', () => {
@@ -15,5 +15,22 @@ describe('isNamespaceNotFoundError', () => {
       null,
     ];
     expect(others.filter(isNamespaceNotFoundError)).toEqual([]);
+  });
+});
+
+describe('isDatabaseUnavailableError', () => {
+  it('recognises driver network errors and raw socket errors of a closed connection', () => {
+    const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    const unavailable = [
+      new mongo.MongoNetworkError('gone'),
+      epipe,
+      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+    ];
+    expect(unavailable.filter(isDatabaseUnavailableError)).toHaveLength(3);
+  });
+
+  it('refuses other errors', () => {
+    const others = [new Error('boom'), Object.assign(new Error('x'), { code: 'ENOENT' }), null];
+    expect(others.filter(isDatabaseUnavailableError)).toEqual([]);
   });
 });

@@ -19,7 +19,16 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY;
 }
 
+/**
+ * Socket errors the driver (7.x) sometimes lets through raw when the server has just closed a
+ * connection, instead of wrapping them in a MongoNetworkError.
+ */
+const RAW_SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ERR_STREAM_DESTROYED']);
+
 export function isDatabaseUnavailableError(error: unknown): boolean {
+  if (error instanceof Error && RAW_SOCKET_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code))) {
+    return true;
+  }
   return (
     error instanceof Error && (UNAVAILABLE_ERROR_NAMES.has(error.name) || error instanceof mongo.MongoNetworkError)
   );
