@@ -16,8 +16,7 @@ import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
 
 /**
  * Fault injection against real servers: the database stopped in the middle of create, rename and
- * delete; the database restarted under load; the process killed (SIGKILL) in the middle of a rename
- * of 10 000 documents. Every suite runs its own database server (an H2 file in the temporary
+ * delete; the process killed (SIGKILL) in the middle of a rename of 10 000 documents. Every suite runs its own database server (an H2 file in the temporary
  * directory, so that its data survives a restart), so the shared one is never disturbed, and every
  * outcome is checked in the database with the MongoDB driver, not only through the API.
  */
