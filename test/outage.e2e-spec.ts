@@ -32,6 +32,19 @@ describe('Database outage (e2e)', () => {
     ['POST /org/create', () => api.createOrganizationRequest(`Created During Outage ${randomSuffix()}`)],
     ['POST /admin/login', () => api.post('/admin/login', { json: { email: organization.email, password: PASSWORD } })],
     ['GET /admin/me', () => api.get('/admin/me', { token: organization.token })],
+    ['GET /org/list', () => api.get('/org/list', { token: organization.token })],
+    [
+      'PUT /org/update',
+      () =>
+        api.put('/org/update', {
+          token: organization.token,
+          json: { organization_name: organization.name, new_organization_name: `Renamed ${randomSuffix()}` },
+        }),
+    ],
+    [
+      'DELETE /org/delete',
+      () => api.delete(`/org/delete?${query({ organization_name: organization.name })}`, { token: organization.token }),
+    ],
     ['GET /health/ready', () => api.get('/health/ready')],
   ];
 

@@ -104,6 +104,6 @@ export class AdminsService implements OnModuleInit {
   }
 }
 
-export function normalizeEmail(email: string): string {
+function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }

@@ -53,7 +53,7 @@ export class TenantConnectionService implements OnModuleDestroy {
     return [null, ...tenant.entities].map((entity) => this.locate(tenant.storageName, entity));
   }
 
-  locate(storageName: string, entity: string | null): TenantCollection {
+  private locate(storageName: string, entity: string | null): TenantCollection {
     if (this.mode === TenancyMode.Database) {
       return { database: storageName, collection: entity ?? DEFAULT_DATABASE_COLLECTION };
     }
