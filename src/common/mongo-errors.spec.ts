@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { mongo } from 'mongoose';
 import { isDatabaseUnavailableError, isNamespaceNotFoundError } from './mongo-errors';
 
@@ -27,6 +28,14 @@ describe('isDatabaseUnavailableError', () => {
       Object.assign(new Error('x'), { code: 'ECONNRESET' }),
     ];
     expect(unavailable.filter(isDatabaseUnavailableError)).toHaveLength(3);
+  });
+
+  it("recognises a socket error made in another realm, as Node's own are under Jest", () => {
+    const foreign = Object.assign(runInNewContext('new Error("This socket has been ended by the other party")'), {
+      code: 'EPIPE',
+    });
+    expect(foreign).not.toBeInstanceOf(Error);
+    expect(isDatabaseUnavailableError(foreign)).toBe(true);
   });
 
   it('refuses other errors', () => {

@@ -1,3 +1,4 @@
+import { isNativeError } from 'node:util/types';
 import { mongo } from 'mongoose';
 
 const DUPLICATE_KEY = 11000;
@@ -26,7 +27,8 @@ export function isDuplicateKeyError(error: unknown): boolean {
 const RAW_SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ERR_STREAM_DESTROYED']);
 
 export function isDatabaseUnavailableError(error: unknown): boolean {
-  if (error instanceof Error && RAW_SOCKET_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code))) {
+  // isNativeError, not instanceof: Node's own socket errors may come from another realm (Jest's sandbox).
+  if (isNativeError(error) && RAW_SOCKET_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code))) {
     return true;
   }
   return (

@@ -76,6 +76,13 @@ export class Environment {
   @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 16 * 1024;
 
+  /** How long a client may take to send its request, and how long a connection may sit silent. */
+  @WholeNumber()
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  REQUEST_TIMEOUT_MS = 30000;
+
   @WholeNumber()
   @IsInt()
   @Min(100)

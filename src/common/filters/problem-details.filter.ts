@@ -20,10 +20,8 @@ function send(exception: unknown, request: FastifyRequest, reply: FastifyReply):
   const instance = request.url.split('?')[0];
   const { body, retryAfterSeconds } = toProblem(exception, instance);
   if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) {
-    logger.error(
-      `${request.method} ${instance} failed`,
-      exception instanceof Error ? exception.stack : String(exception),
-    );
+    // As an object, so that the logger keeps the error's stack and cause.
+    logger.error({ msg: `${request.method} ${instance} failed`, err: exception });
   } else if (body.status === HttpStatus.SERVICE_UNAVAILABLE) {
     logger.warn(`${request.method} ${instance}: ${exception instanceof Error ? exception.message : body.detail}`);
   }

@@ -1,0 +1,79 @@
+import { AddressInfo, connect, Socket } from 'node:net';
+import { useTestApp } from './support/test-app';
+
+/**
+ * Slow clients over a real port: one that never finishes its headers, one that never finishes its
+ * body and one that says nothing cannot hold a connection beyond REQUEST_TIMEOUT_MS (1 s here),
+ * while an ordinary request on the same server is answered as usual.
+ */
+
+const REQUEST_TIMEOUT_MS = 1000;
+/** The timeout, Node's one-second check interval, and room for a loaded machine. */
+const CLOSED_WITHIN_MS = REQUEST_TIMEOUT_MS + 3000;
+
+interface Ending {
+  afterMs: number;
+  received: string;
+}
+
+describe('Slow clients (e2e)', () => {
+  const { testApp } = useTestApp({ env: { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
+  let port: number;
+
+  beforeAll(async () => {
+    await testApp().app.listen(0, '127.0.0.1');
+    port = (testApp().app.getHttpServer().address() as AddressInfo).port;
+  });
+
+  /** Opens a connection, sends `start`, then one byte of `drip` every 200 ms; resolves when the server closes it. */
+  function slowClient(start: string, drip = ''): Promise<Ending> {
+    return new Promise((resolve, reject) => {
+      const socket: Socket = connect(port, '127.0.0.1');
+      const openedAt = Date.now();
+      let received = '';
+      let dripped = 0;
+      const dripper = setInterval(() => {
+        if (dripped < drip.length && !socket.destroyed) socket.write(drip[dripped++]);
+      }, 200);
+      const giveUp = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`still open after ${CLOSED_WITHIN_MS * 3} ms`));
+      }, CLOSED_WITHIN_MS * 3);
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(dripper);
+        clearTimeout(giveUp);
+        resolve({ afterMs: Date.now() - openedAt, received });
+      });
+      socket.on('connect', () => socket.write(start));
+    });
+  }
+
+  it('closes a connection whose headers never end, with 408', async () => {
+    const ending = await slowClient('GET /health HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: ' + 'a'.repeat(200));
+    expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes a connection whose body never ends, with 408', async () => {
+    const body = JSON.stringify({ email: 'slow@example.com', password: 'a-password-of-some-length' });
+    const head = `POST /admin/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const ending = await slowClient(head, body);
+    expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes a connection that sends nothing', async () => {
+    const ending = await slowClient('');
+    expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(ending.received).toBe('');
+  });
+
+  it('still answers an ordinary request meanwhile', async () => {
+    const stuck = slowClient('GET /health HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: ' + 'b'.repeat(200));
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(response.status).toBe(200);
+    expect((await stuck).afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+  });
+});
