@@ -2,8 +2,16 @@ import { toSlug } from '../src/organizations/organization-name';
 import { storageNameForSlug } from '../src/tenancy/storage-names';
 import { Api, ApiResponse, expectProblem, PASSWORD } from './support/api';
 import { eventually } from './support/eventually';
-import { byName, idsOf, OwnDatabase, restoreEnvironmentAfterAll, Storage } from './support/own-database';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import {
+  byName,
+  closeOwnDatabaseApp,
+  idsOf,
+  OwnDatabase,
+  restoreEnvironmentAfterAll,
+  startOwnDatabaseApp,
+  Storage,
+} from './support/own-database';
+import { mode, randomSuffix, TestApp } from './support/test-app';
 
 /**
  * Fault injection: the database stops and comes back while 20 clients keep reading, logging in and
@@ -47,28 +55,11 @@ describe('Faults: the database restarted under load (e2e)', () => {
   let api: Api;
 
   beforeAll(async () => {
-    database = await OwnDatabase.start('load');
-    storage = new Storage(database.client, `faults_load_${mode()}_${randomSuffix()}`);
-    testApp = await startTestApp({
-      env: {
-        MONGODB_URI: database.uri,
-        MASTER_DB_NAME: storage.master,
-        OPERATION_LEASE_MS: '500',
-        DB_TIMEOUT_MS: '2000',
-      },
-    });
+    ({ database, storage, testApp } = await startOwnDatabaseApp('load'));
     api = new Api(() => testApp.app);
   });
 
-  afterAll(async () => {
-    try {
-      await database?.restart();
-      // Fails the file if the app ever answered a 500.
-      await testApp?.close({ dropDatabases: false });
-    } finally {
-      await database?.dispose();
-    }
-  });
+  afterAll(() => closeOwnDatabaseApp({ database, testApp }));
 
   it('answers every request within 5 s (503 problem+json while the database is away), recovers, and keeps no half-made organization', async () => {
     const organization = await api.createOrganization('Under Load');

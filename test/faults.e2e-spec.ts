@@ -6,8 +6,17 @@ import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { Api, expectProblem, Organization, query } from './support/api';
 import { eventually } from './support/eventually';
 import { NotesModule } from './support/notes.module';
-import { byName, idsOf, OwnDatabase, restoreEnvironmentAfterAll, Storage, storageFor } from './support/own-database';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import {
+  byName,
+  closeOwnDatabaseApp,
+  idsOf,
+  OwnDatabase,
+  restoreEnvironmentAfterAll,
+  startOwnDatabaseApp,
+  Storage,
+  storageFor,
+} from './support/own-database';
+import { mode, randomSuffix, TestApp } from './support/test-app';
 
 /**
  * Fault injection against a real database server of the suite's own: it stops in the middle of
@@ -27,17 +36,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
   const bystanderNotes = ['kept 1', 'kept 2', 'kept 3'];
 
   beforeAll(async () => {
-    database = await OwnDatabase.start('stop');
-    storage = new Storage(database.client, `faults_${mode()}_${randomSuffix()}`);
-    testApp = await startTestApp({
-      env: {
-        MONGODB_URI: database.uri,
-        MASTER_DB_NAME: storage.master,
-        OPERATION_LEASE_MS: '500',
-        DB_TIMEOUT_MS: '2000',
-      },
-      imports: [NotesModule],
-    });
+    ({ database, storage, testApp } = await startOwnDatabaseApp('stop', [NotesModule]));
     api = new Api(() => testApp.app);
     bystander = await api.createOrganization('Bystander');
     for (const text of bystanderNotes) {
@@ -51,14 +50,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     await database.restart();
   });
 
-  afterAll(async () => {
-    try {
-      // Fails the file if the app ever answered a 500.
-      await testApp?.close({ dropDatabases: false });
-    } finally {
-      await database?.dispose();
-    }
-  });
+  afterAll(() => closeOwnDatabaseApp({ database, testApp }));
 
   async function expectBystanderIntact(): Promise<void> {
     const storageName = storageFor(bystander.name);

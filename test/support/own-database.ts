@@ -6,7 +6,7 @@ import { toSlug } from '../../src/organizations/organization-name';
 import { storageNameForSlug } from '../../src/tenancy/storage-names';
 import { LocalMongo, startLocalMongo } from '../../tools/local-mongo';
 import { query } from './api';
-import { mode, randomSuffix } from './test-app';
+import { mode, randomSuffix, startTestApp, TestApp, TestAppOptions } from './test-app';
 
 /**
  * For the fault suites: a database server of their own (an H2 file in the temporary directory, so
@@ -140,3 +140,38 @@ export class Storage {
 export const storageFor = (name: string) => storageNameForSlug(toSlug(name));
 export const idsOf = (documents: mongo.Document[]) => documents.map((document) => document._id.toString());
 export const byName = (name: string) => `/org/get?${query({ organization_name: name })}`;
+
+export interface OwnDatabaseApp {
+  database: OwnDatabase;
+  storage: Storage;
+  testApp: TestApp;
+}
+
+/**
+ * A database server of the suite's own and the app against it, with a short operation lease and
+ * database timeout so that faults resolve within the test.
+ */
+export async function startOwnDatabaseApp(label: string, imports?: TestAppOptions['imports']): Promise<OwnDatabaseApp> {
+  const database = await OwnDatabase.start(label);
+  const storage = new Storage(database.client, `faults_${label}_${mode()}_${randomSuffix()}`);
+  const testApp = await startTestApp({
+    env: {
+      MONGODB_URI: database.uri,
+      MASTER_DB_NAME: storage.master,
+      OPERATION_LEASE_MS: '500',
+      DB_TIMEOUT_MS: '2000',
+    },
+    imports,
+  });
+  return { database, storage, testApp };
+}
+
+/** Brings the database back if a test left it stopped, closes the app (failing the file if it ever answered a 500), removes the database. */
+export async function closeOwnDatabaseApp({ database, testApp }: Partial<OwnDatabaseApp>): Promise<void> {
+  try {
+    await database?.restart();
+    await testApp?.close({ dropDatabases: false });
+  } finally {
+    await database?.dispose();
+  }
+}
