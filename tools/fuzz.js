@@ -7,6 +7,7 @@
  * any undocumented status code, and closes with the number of requests made.
  *
  *   FUZZ_MAX_EXAMPLES=100 npm run fuzz     (test cases per operation and phase; default 50)
+ *   FUZZ_MIN_REQUESTS=2000 npm run fuzz    (fail if fewer requests were made; default 0)
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { existsSync, mkdtempSync, readFileSync } = require('node:fs');
@@ -58,6 +59,11 @@ async function main() {
     app.kill('SIGTERM');
     await new Promise((resolve) => app.once('exit', resolve));
     await database.stop();
+  }
+  const minimum = Number(process.env.FUZZ_MIN_REQUESTS ?? 0);
+  if (requests < minimum) {
+    console.log(`fuzz: fewer requests than FUZZ_MIN_REQUESTS=${minimum}`);
+    failed = true;
   }
   console.log(
     `fuzz: ${requests} requests, ${failed ? 'failures found (see above)' : '0 server errors, 0 schema or status violations'}`,
