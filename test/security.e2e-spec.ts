@@ -190,6 +190,34 @@ describe('Security (e2e)', () => {
       }
     });
 
+    it('answers 400 to operator keys, repeated keys and non-numbers in every query field, changing nothing', async () => {
+      const superadminToken = await api.login(SUPERADMIN.email, SUPERADMIN.password);
+      const name = encodeURIComponent(victim.name);
+      const nameAttacks = [
+        'organization_name[$ne]=x',
+        'organization_name[$regex]=.*',
+        `organization_name=${name}&organization_name=${name}`,
+        'organization_name=',
+        `organization_name=${name}&$where=1`,
+      ];
+      for (const attack of nameAttacks) {
+        await expectRefusedWithoutEffect(400, () => api.get(`/org/get?${attack}`));
+        await expectRefusedWithoutEffect(400, () => api.delete(`/org/delete?${attack}`, { token: victim.token }));
+      }
+      const pageAttacks = [
+        'page[$gt]=0',
+        'page=1&page=2',
+        'page=-1',
+        'page=1e3',
+        'page=null',
+        'limit=101',
+        'limit=0x10',
+      ];
+      for (const attack of pageAttacks) {
+        await expectRefusedWithoutEffect(400, () => api.get(`/org/list?${attack}`, { token: superadminToken }));
+      }
+    });
+
     it.each([
       ['a dollar sign', 'Acme $where'],
       ['a dot-dollar', '.$cmd'],

@@ -1,6 +1,7 @@
-import { plainToInstance, Transform } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
 import { IsEmail, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { passwordProblem } from '../auth/password-policy';
+import { WholeNumber } from '../common/decorators/whole-number.decorator';
 
 export enum TenancyMode {
   Collection = 'collection',
@@ -8,11 +9,6 @@ export enum TenancyMode {
 }
 
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
-
-/** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
-function WholeNumber(): PropertyDecorator {
-  return Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value));
-}
 
 export class Environment {
   @IsIn(['development', 'production', 'test'])

@@ -1,11 +1,11 @@
-import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
+import { WholeNumber } from '../../common/decorators/whole-number.decorator';
 
 export class ListOrganizationsQueryDto {
   /** @example 1 */
   @Optional()
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -13,7 +13,7 @@ export class ListOrganizationsQueryDto {
 
   /** @example 20 */
   @Optional()
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt()
   @Min(1)
   @Max(100)
