@@ -227,8 +227,18 @@ describe('Security (e2e)', () => {
       ['right-to-left override', 'Acme\u202eCorp'],
       ['a zero-width joiner', 'Ac\u200dme'],
       ['a Cyrillic homoglyph of an existing name', 'Viсtim'],
-    ])('refuses an organization name with %s', async (_, name) => {
+    ])('refuses an organization name with %s, to create, find, rename or delete', async (_, name) => {
       await expectRefusedWithoutEffect(400, () => api.createOrganizationRequest(name));
+      await expectRefusedWithoutEffect(400, () => api.get(`/org/get?${query({ organization_name: name })}`));
+      await expectRefusedWithoutEffect(400, () =>
+        api.put('/org/update', {
+          token: victim.token,
+          json: { organization_name: victim.name, new_organization_name: name },
+        }),
+      );
+      await expectRefusedWithoutEffect(400, () =>
+        api.delete(`/org/delete?${query({ organization_name: name })}`, { token: victim.token }),
+      );
     });
 
     it('names storage from the slug only, so a system. name cannot reach a system collection', async () => {
