@@ -14,10 +14,11 @@ export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     // Slow clients may not hold a connection open indefinitely: a request must arrive whole within
-    // the timeout (else 408) and a silent connection is closed. Node reads requestTimeout for the
-    // body only when the server is created with it, and checks every second instead of every 30 s.
+    // the timeout (else 408, also for a connection that sends nothing). Node reads requestTimeout for
+    // the body only when the server is created with it, and checks every second instead of every 30 s.
+    // No connectionTimeout: it is a socket inactivity timer that would also cut off a request whose
+    // handler is still working (a long rename) without an answer.
     requestTimeout: env.REQUEST_TIMEOUT_MS,
-    connectionTimeout: env.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
     http: { requestTimeout: env.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
   };

@@ -1,15 +1,31 @@
 import { AddressInfo, connect, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Controller, Get, Module } from '@nestjs/common';
 import { useTestApp } from './support/test-app';
 
 /**
  * Slow clients over a real port: one that never finishes its headers, one that never finishes its
  * body and one that says nothing cannot hold a connection beyond REQUEST_TIMEOUT_MS (1 s here),
- * while an ordinary request on the same server is answered as usual.
+ * while an ordinary request on the same server is answered as usual, and so is a request whose
+ * handler takes longer than the timeout (the timeout is the client's, not the service's).
  */
 
 const REQUEST_TIMEOUT_MS = 1000;
 /** The timeout, Node's one-second check interval, and room for a loaded machine. */
 const CLOSED_WITHIN_MS = REQUEST_TIMEOUT_MS + 3000;
+const SLOW_HANDLER_MS = 2500;
+
+@Controller('slow')
+class SlowController {
+  @Get()
+  async answerSlowly() {
+    await sleep(SLOW_HANDLER_MS);
+    return { answered: true };
+  }
+}
+
+@Module({ controllers: [SlowController] })
+class SlowModule {}
 
 interface Ending {
   afterMs: number;
@@ -17,7 +33,7 @@ interface Ending {
 }
 
 describe('Slow clients (e2e)', () => {
-  const { testApp } = useTestApp({ env: { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
+  const { testApp } = useTestApp({ env: { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) }, imports: [SlowModule] });
   let port: number;
 
   beforeAll(async () => {
@@ -64,16 +80,28 @@ describe('Slow clients (e2e)', () => {
     expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('closes a connection that sends nothing', async () => {
+  it('closes a connection that sends nothing, with 408', async () => {
     const ending = await slowClient('');
     expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
-    expect(ending.received).toBe('');
+    expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('still answers an ordinary request meanwhile', async () => {
+  it('answers an ordinary request at once while a slow client is held off', async () => {
     const stuck = slowClient('GET /health HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: ' + 'b'.repeat(200));
+    const startedAt = Date.now();
     const response = await fetch(`http://127.0.0.1:${port}/health`);
     expect(response.status).toBe(200);
-    expect((await stuck).afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(Date.now() - startedAt).toBeLessThan(REQUEST_TIMEOUT_MS);
+    const ending = await stuck;
+    expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('delivers the answer of a handler slower than the timeout', async () => {
+    const startedAt = Date.now();
+    const response = await fetch(`http://127.0.0.1:${port}/slow`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ answered: true });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(SLOW_HANDLER_MS);
   });
 });
