@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from '../problem-details';
+import { loggableError } from './loggable-error';
 
 const logger = new Logger('ProblemDetails');
 
@@ -20,8 +21,7 @@ function send(exception: unknown, request: FastifyRequest, reply: FastifyReply):
   const instance = request.url.split('?')[0];
   const { body, retryAfterSeconds } = toProblem(exception, instance);
   if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) {
-    // As an object, so that the logger keeps the error's stack and cause.
-    logger.error({ msg: `${request.method} ${instance} failed`, err: exception });
+    logger.error({ msg: `${request.method} ${instance} failed`, error: loggableError(exception) });
   } else if (body.status === HttpStatus.SERVICE_UNAVAILABLE) {
     logger.warn(`${request.method} ${instance}: ${exception instanceof Error ? exception.message : body.detail}`);
   }
