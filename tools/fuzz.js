@@ -34,6 +34,10 @@ const SUPERADMIN = { email: 'fuzz-root@example.com', password: 'FuzzRootPassword
 const ADMIN = { email: 'fuzz-admin@example.com', password: 'FuzzAdminPassword1!' };
 
 async function main() {
+  const minimum = Number(process.env.FUZZ_MIN_REQUESTS ?? 0);
+  if (!Number.isInteger(minimum)) {
+    throw new Error(`FUZZ_MIN_REQUESTS must be a whole number, not "${process.env.FUZZ_MIN_REQUESTS}"`);
+  }
   ensureSchemathesis();
   const database = await startLocalMongo({ memory: true });
   const app = startApp(database.uri);
@@ -60,7 +64,6 @@ async function main() {
     await new Promise((resolve) => app.once('exit', resolve));
     await database.stop();
   }
-  const minimum = Number(process.env.FUZZ_MIN_REQUESTS ?? 0);
   if (requests < minimum) {
     console.log(`fuzz: fewer requests than FUZZ_MIN_REQUESTS=${minimum}`);
     failed = true;

@@ -154,23 +154,31 @@ export interface OwnDatabaseApp {
 export async function startOwnDatabaseApp(label: string, imports?: TestAppOptions['imports']): Promise<OwnDatabaseApp> {
   const database = await OwnDatabase.start(label);
   const storage = new Storage(database.client, `faults_${label}_${mode()}_${randomSuffix()}`);
-  const testApp = await startTestApp({
-    env: {
-      MONGODB_URI: database.uri,
-      MASTER_DB_NAME: storage.master,
-      OPERATION_LEASE_MS: '500',
-      DB_TIMEOUT_MS: '2000',
-    },
-    imports,
-  });
-  return { database, storage, testApp };
+  try {
+    const testApp = await startTestApp({
+      env: {
+        MONGODB_URI: database.uri,
+        MASTER_DB_NAME: storage.master,
+        OPERATION_LEASE_MS: '500',
+        DB_TIMEOUT_MS: '2000',
+      },
+      imports,
+    });
+    return { database, storage, testApp };
+  } catch (error) {
+    await database.dispose();
+    throw error;
+  }
 }
 
 /** Brings the database back if a test left it stopped, closes the app (failing the file if it ever answered a 500), removes the database. */
 export async function closeOwnDatabaseApp({ database, testApp }: Partial<OwnDatabaseApp>): Promise<void> {
   try {
-    await database?.restart();
-    await testApp?.close({ dropDatabases: false });
+    try {
+      await database?.restart();
+    } finally {
+      await testApp?.close({ dropDatabases: false });
+    }
   } finally {
     await database?.dispose();
   }
