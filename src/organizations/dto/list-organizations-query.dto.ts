@@ -1,9 +1,12 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { WholeNumber } from '../../common/decorators/whole-number.decorator';
 
+/** Both optional: the defaults stand for what is absent (the plugin cannot tell from an initializer). */
 export class ListOrganizationsQueryDto {
   /** @example 1 */
+  @ApiProperty({ type: 'integer', required: false })
   @Optional()
   @WholeNumber()
   @IsInt()
@@ -12,6 +15,7 @@ export class ListOrganizationsQueryDto {
   page: number = 1;
 
   /** @example 20 */
+  @ApiProperty({ type: 'integer', required: false })
   @Optional()
   @WholeNumber()
   @IsInt()
