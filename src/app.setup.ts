@@ -1,4 +1,5 @@
 import { Server } from 'node:http';
+import { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -32,7 +33,26 @@ export async function configureApp(app: NestFastifyApplication, env: Environment
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
+  closeStalledAnswers(app, env.REQUEST_TIMEOUT_MS);
   setUpSwagger(app);
+}
+
+/**
+ * A client that stops reading its answer may not hold the connection either: once an answer is on
+ * its way, the connection is closed after `timeoutMs` without progress. (The handler's own time is
+ * not counted; Node's keep-alive timeout takes over once the answer is out.)
+ */
+function closeStalledAnswers(app: NestFastifyApplication, timeoutMs: number): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, _reply, payload) => {
+      // Only a real connection: Fastify's injected requests have none.
+      if (request.raw.socket instanceof Socket) {
+        request.raw.socket.setTimeout(timeoutMs);
+      }
+      return payload;
+    });
 }
 
 /** Swagger UI at /docs needs its inline styles and the validator badge; everything else stays same-origin. */

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { AddressInfo, connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -7,13 +8,16 @@ import { useTestApp } from './support/test-app';
  * Slow clients over a real port: one that never finishes its headers, one that never finishes its
  * body and one that says nothing cannot hold a connection beyond REQUEST_TIMEOUT_MS (1 s here),
  * while an ordinary request on the same server is answered as usual, and so is a request whose
- * handler takes longer than the timeout (the timeout is the client's, not the service's).
+ * handler takes longer than the timeout (the timeout is the client's, not the service's). A client
+ * that never reads its answer cannot hold the connection either.
  */
 
 const REQUEST_TIMEOUT_MS = 1000;
 /** The timeout, Node's one-second check interval, and room for a loaded machine. */
 const CLOSED_WITHIN_MS = REQUEST_TIMEOUT_MS + 3000;
 const SLOW_HANDLER_MS = 2500;
+/** More than the kernel's socket buffers on both sides hold, so that a client that reads nothing stalls the write. */
+const LARGE_ANSWER_BYTES = 8 * 1024 * 1024;
 
 @Controller('slow')
 class SlowController {
@@ -21,6 +25,11 @@ class SlowController {
   async answerSlowly() {
     await sleep(SLOW_HANDLER_MS);
     return { answered: true };
+  }
+
+  @Get('large')
+  answerLargely() {
+    return { padding: 'x'.repeat(LARGE_ANSWER_BYTES) };
   }
 }
 
@@ -95,6 +104,28 @@ describe('Slow clients (e2e)', () => {
     const ending = await stuck;
     expect(ending.afterMs).toBeLessThan(CLOSED_WITHIN_MS);
     expect(ending.received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes a connection whose client never reads its answer', async () => {
+    const server = testApp().app.getHttpServer();
+    const serverSideClosed = new Promise<number>((resolve) =>
+      server.once('connection', (socket: Socket) => socket.once('close', () => resolve(Date.now()))),
+    );
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    await once(client, 'connect');
+    client.pause();
+    const sentAt = Date.now();
+    client.write('GET /slow/large HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    let timer: NodeJS.Timeout | undefined;
+    const closedAt = await Promise.race([
+      serverSideClosed,
+      new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), CLOSED_WITHIN_MS * 3))),
+    ]);
+    clearTimeout(timer);
+    client.destroy();
+    expect(closedAt).toBeGreaterThan(0);
+    expect(closedAt - sentAt).toBeLessThan(CLOSED_WITHIN_MS);
   });
 
   it('delivers the answer of a handler slower than the timeout', async () => {
