@@ -70,10 +70,11 @@ describe('MongoDB driver patch: writes to a closed socket', () => {
   });
 
   it('fails a write waiting for drain when its connection is destroyed without an error', async () => {
-    const { connection } = await openConnection();
+    const { socket, connection } = await openConnection();
     const write = connection.writeCommand(command(8 * 1024 * 1024), { agreedCompressor: 'none' });
     // Give the write time to fill the buffers, as a pool clear under a busy connection would find it.
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(socket.writableNeedDrain).toBe(true);
     connection.destroy();
     await expectNetworkErrorSoon(write);
   });

@@ -24,8 +24,15 @@ describe('loggableError', () => {
     expect(JSON.stringify(logged)).not.toMatch(/tenant data|someone@example/);
   });
 
-  it('describes a thrown non-error by its type and text', () => {
+  it('keeps the labels the driver puts on an error', () => {
+    const error = new mongo.MongoNetworkError('connection closed');
+    error.addErrorLabel('RetryableWriteError');
+    expect(loggableError(error).errorLabels).toEqual(['RetryableWriteError']);
+  });
+
+  it('describes a thrown non-error by its type and text, even an object without a prototype', () => {
     expect(loggableError('boom')).toEqual({ type: 'string', message: 'boom' });
+    expect(loggableError(Object.create(null))).toEqual({ type: 'object', message: '[object Object]' });
   });
 
   it('stops following causes after a few levels', () => {

@@ -6,6 +6,8 @@ export interface LoggableError {
   stack?: string;
   code?: unknown;
   codeName?: unknown;
+  /** The driver's labels, such as RetryableWriteError. */
+  errorLabels?: string[];
   cause?: LoggableError;
 }
 
@@ -18,15 +20,22 @@ const MAX_CAUSE_DEPTH = 3;
  */
 export function loggableError(error: unknown, depth = 0): LoggableError {
   if (!isNativeError(error)) {
-    return { type: typeof error, message: String(error) };
+    // Object.prototype.toString, not String(): an object without a prototype has no toString.
+    const message = typeof error === 'object' && error !== null ? Object.prototype.toString.call(error) : String(error);
+    return { type: typeof error, message };
   }
-  const { code, codeName, cause } = error as Error & { code?: unknown; codeName?: unknown };
+  const { code, codeName, errorLabels, cause } = error as Error & {
+    code?: unknown;
+    codeName?: unknown;
+    errorLabels?: unknown;
+  };
   return {
     type: error.name,
     message: error.message,
     stack: error.stack,
     ...(code !== undefined && { code }),
     ...(codeName !== undefined && { codeName }),
+    ...(Array.isArray(errorLabels) && errorLabels.length > 0 && { errorLabels }),
     ...(cause !== undefined && depth < MAX_CAUSE_DEPTH && { cause: loggableError(cause, depth + 1) }),
   };
 }
