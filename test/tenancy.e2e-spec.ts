@@ -84,6 +84,30 @@ describe('Tenant-scoped modules (e2e)', () => {
     expect(await tenancy.model(tenant, NoteEntity)).not.toBe(first);
   });
 
+  it('starts a new organization with empty storage, even where a late write of a former owner landed', async () => {
+    const former = await api.createOrganization('Former');
+    await api.post('/notes', { token: former.token, json: { text: 'moved along' } });
+    const tenancy = testApp().app.get(TenantConnectionService);
+    const me = await api.get('/admin/me', { token: former.token });
+    const tenant = { id: me.body.data.organization_id, storageName: storageOf(former.name), entities: ['notes'] };
+    // What a request of the former owner holds while the rename runs; it writes after the move.
+    const heldByARequestUnderWay = await tenancy.model(tenant, NoteEntity);
+    const rename = await api.put('/org/update', {
+      token: former.token,
+      json: { organization_name: former.name, new_organization_name: `Former Moved ${randomSuffix()}` },
+    });
+    expect(rename.status).toBe(200);
+    await heldByARequestUnderWay.create({ text: 'late write' });
+    expect(await notesCollection(storageOf(former.name)).countDocuments()).toBe(1);
+
+    const email = `successor-${randomSuffix()}@example.com`;
+    expect((await api.createOrganizationRequest(former.name, email)).status).toBe(201);
+    const successorToken = await api.login(email);
+    expect((await api.get('/notes', { token: successorToken })).body.data).toEqual([]);
+    expect(await notesCollection(storageOf(former.name)).countDocuments()).toBe(0);
+    expect((await api.get('/notes', { token: former.token })).body.data).toEqual(['moved along']);
+  });
+
   it('refuses tenant routes without a valid token', async () => {
     expectProblem(await api.get('/notes'), 401);
     expectProblem(await api.post('/notes', { token: 'bad' }), 401);

@@ -53,6 +53,7 @@ export class OrganizationLifecycleService {
     const claimed = await this.claimNew(input, adminId);
     try {
       return await this.withLease(claimed, async () => {
+        await this.storage.dropLeftovers(storageNameForSlug(claimed.slug), () => this.confirmOwnership(claimed));
         await this.admins.createOrganizationAdmin({
           id: adminId,
           email: input.email,

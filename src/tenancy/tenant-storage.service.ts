@@ -56,6 +56,29 @@ export class TenantStorageService {
     }
   }
 
+  /**
+   * Empties a storage name that a new organization has just claimed. There is normally nothing
+   * there; what there is was written by a request of a former owner that was still under way when
+   * that owner's storage moved or was dropped, and is no business of the new organization.
+   */
+  async dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
+    this.tenancy.release(storageName);
+    await beforeEachStep();
+    if (this.tenancy.mode === TenancyMode.Database) {
+      await this.client().db(storageName).dropDatabase();
+      return;
+    }
+    // The default collection and its entities' (`<storage>__<entity>`): no slug contains `__`.
+    const [{ database }] = this.tenancy.collectionsOf({ storageName, entities: [] });
+    const leftovers = await this.client()
+      .db(database)
+      .listCollections({ name: { $regex: `^${storageName}(__|$)` } }, { nameOnly: true })
+      .toArray();
+    for (const { name } of leftovers) {
+      await this.ignoringMissing(this.client().db(database).dropCollection(name));
+    }
+  }
+
   private moveCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
     return this.tenancy.mode === TenancyMode.Database
       ? this.copyCollection(source, target)
