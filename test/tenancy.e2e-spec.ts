@@ -1,4 +1,4 @@
-import { expectProblem, query } from './support/api';
+import { expectProblem, Organization, query } from './support/api';
 import { NoteEntity, NotesModule } from './support/notes.module';
 import { mode, randomSuffix, useTestApp } from './support/test-app';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
@@ -19,6 +19,12 @@ describe('Tenant-scoped modules (e2e)', () => {
     }
   };
   const storageOf = (name: string) => `org_${name.toLowerCase().replace(/ /g, '_')}`;
+  /** A notes model of `organization`'s current storage, as a request of its admin would get it. */
+  const notesModelOf = async (organization: Organization) => {
+    const me = await api.get('/admin/me', { token: organization.token });
+    const tenant = { id: me.body.data.organization_id, storageName: storageOf(organization.name), entities: ['notes'] };
+    return testApp().app.get(TenantConnectionService).model(tenant, NoteEntity);
+  };
 
   it("keeps each organization's documents in its own storage", async () => {
     const alpha = await api.createOrganization('Alpha');
@@ -70,28 +76,21 @@ describe('Tenant-scoped modules (e2e)', () => {
   it('compiles a model once per tenant and entity, and releases it when the tenant moves', async () => {
     const organization = await api.createOrganization('Memo');
     await api.post('/notes', { token: organization.token, json: { text: 'first' } });
-    const tenancy = testApp().app.get(TenantConnectionService);
-    const me = await api.get('/admin/me', { token: organization.token });
-    const tenant = { id: me.body.data.organization_id, storageName: storageOf(organization.name), entities: ['notes'] };
-
-    const first = await tenancy.model(tenant, NoteEntity);
-    expect(await tenancy.model(tenant, NoteEntity)).toBe(first);
+    const first = await notesModelOf(organization);
+    expect(await notesModelOf(organization)).toBe(first);
 
     await api.put('/org/update', {
       token: organization.token,
       json: { organization_name: organization.name, new_organization_name: `Memo Moved ${randomSuffix()}` },
     });
-    expect(await tenancy.model(tenant, NoteEntity)).not.toBe(first);
+    expect(await notesModelOf(organization)).not.toBe(first);
   });
 
   it('starts a new organization with empty storage, even where a late write of a former owner landed', async () => {
     const former = await api.createOrganization('Former');
     await api.post('/notes', { token: former.token, json: { text: 'moved along' } });
-    const tenancy = testApp().app.get(TenantConnectionService);
-    const me = await api.get('/admin/me', { token: former.token });
-    const tenant = { id: me.body.data.organization_id, storageName: storageOf(former.name), entities: ['notes'] };
     // What a request of the former owner holds while the rename runs; it writes after the move.
-    const heldByARequestUnderWay = await tenancy.model(tenant, NoteEntity);
+    const heldByARequestUnderWay = await notesModelOf(former);
     const rename = await api.put('/org/update', {
       token: former.token,
       json: { organization_name: former.name, new_organization_name: `Former Moved ${randomSuffix()}` },
