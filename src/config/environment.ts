@@ -72,7 +72,7 @@ export class Environment {
   @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 16 * 1024;
 
-  /** How long a client may take to send its whole request (the service's own time does not count). */
+  /** How long a client may take to send its whole request, and leave an answer unread (the service's own time does not count). */
   @WholeNumber()
   @IsInt()
   @Min(1000)
