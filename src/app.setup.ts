@@ -63,11 +63,15 @@ const SWAGGER_UI_CSP = {
   scriptSrc: ["'self'"],
 };
 
-function trustProxySetting(value: string): boolean | number | string[] {
+function trustProxySetting(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (value === 'true' || value === 'false') {
     return value === 'true';
   }
-  return /^\d+$/.test(value) ? Number(value) : value.split(',').map((address) => address.trim());
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value.split(',').map((address) => address.trim());
 }
 
 function setUpSwagger(app: NestFastifyApplication): void {

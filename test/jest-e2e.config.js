@@ -3,6 +3,7 @@
  * starts a local server when MONGODB_URI is unset.
  */
 const path = require('node:path');
+const { TS_JEST } = require('./setup/ts-jest-options');
 
 const project = (mode) => ({
   displayName: `e2e:${mode}`,
@@ -10,11 +11,8 @@ const project = (mode) => ({
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { astTransformers: { before: ['<rootDir>/test/setup/swagger-transformer.js'] } }],
-    // @fastify/static (Swagger UI's assets) requires this ES module, which Node loads but Jest on Node 20 cannot.
-    'node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true }, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { ...TS_JEST, astTransformers: { before: ['<rootDir>/test/setup/swagger-transformer.js'] } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   testEnvironment: 'node',
   setupFiles: [`<rootDir>/test/setup/${mode}-mode.js`],
 });

@@ -1,9 +1,9 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { Environment } from '../config/environment';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 /** Redis must answer fast or not at all: a slow limiter would slow every login. */
 const REDIS_TIMEOUT_MS = 500;
@@ -20,7 +20,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
   private readonly logger = new Logger(FailoverThrottlerStorage.name);
   private readonly memory = new ThrottlerStorageService();
   private readonly client?: Redis;
-  private readonly redis?: ThrottlerStorageRedisService;
+  private readonly redis?: RedisThrottlerStorage;
   private onFallback = false;
 
   constructor(config: ConfigService<Environment, true>) {
@@ -38,7 +38,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
     });
     // Failures surface through increment(); ioredis would otherwise log each reconnection attempt.
     this.client.on('error', () => undefined);
-    this.redis = new ThrottlerStorageRedisService(this.client);
+    this.redis = new RedisThrottlerStorage(this.client);
   }
 
   async increment(

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Injectable, Module, Post, UseGuards } from '@nestjs/common';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { IsString, MaxLength } from 'class-validator';
-import { AdminOrganization } from '../../src/auth/authenticated-admin';
+import type { AdminOrganization } from '../../src/auth/authenticated-admin';
 import { CurrentTenant } from '../../src/common/decorators/current-tenant.decorator';
 import { JwtAuthGuard } from '../../src/common/guards/jwt-auth.guard';
 import { defineTenantEntity } from '../../src/tenancy/tenant';
