@@ -7,9 +7,8 @@
  *   node bench/http.js [--seconds 5] [--connections 20] [--mode collection|database]
  */
 const autocannon = require('autocannon');
-const { spawn } = require('node:child_process');
 const { readFileSync } = require('node:fs');
-const path = require('node:path');
+const { startAppProcess } = require('../tools/app-process');
 const { startLocalMongo } = require('../tools/local-mongo');
 
 const args = Object.fromEntries(
@@ -23,29 +22,23 @@ const args = Object.fromEntries(
 const SECONDS = Number(args.seconds ?? 5);
 const CONNECTIONS = Number(args.connections ?? 20);
 const MODE = args.mode ?? 'collection';
-const PORT = 3400;
-const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = 'SecurePassword123!';
 
 async function main() {
   const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
-  const app = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'main.js')], {
-    env: {
-      ...process.env,
+  let app;
+  try {
+    // The built app on a free port; its output is kept, and shown should it stop during the run.
+    app = await startAppProcess({
       MONGODB_URI: process.env.MONGODB_URI ?? database.uri,
       MASTER_DB_NAME: `bench_${Date.now()}`,
       TENANCY_MODE: MODE,
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       BCRYPT_COST: '10',
       NODE_ENV: 'development',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  try {
-    await waitForHealth();
-    const token = await seed();
+    });
+    const base = app.url;
+    const token = await seed(base);
     console.log(`mode=${MODE} connections=${CONNECTIONS} seconds=${SECONDS} bcrypt_cost=10`);
     const scenarios = [
       ['GET /health', { path: '/health' }],
@@ -62,17 +55,19 @@ async function main() {
       ['POST /admin/login (bcrypt)', postJson('/admin/login', { email: 'bench@example.com', password: PASSWORD })],
     ];
     for (const [name, request] of scenarios) {
-      const result = await autocannon({ url: BASE, connections: CONNECTIONS, duration: SECONDS, requests: [request] });
+      const result = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [request] });
       const errors = result.non2xx + result.errors + result.timeouts;
       console.log(
         `${name.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s  ` +
           `p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ${errors ? `non-2xx/errors ${errors}` : 'all 2xx'}`,
       );
     }
+    if (app.child.exitCode !== null || app.child.signalCode !== null) {
+      throw new Error(`the app stopped during the run:\n${app.output()}`);
+    }
     console.log(`app RSS after the run: ${Math.round(rssKiB(app.pid) / 1024)} MiB`);
   } finally {
-    app.kill('SIGTERM');
-    await new Promise((resolve) => app.once('exit', resolve));
+    await app?.stop();
     await database?.stop();
   }
 }
@@ -86,29 +81,17 @@ function postJson(pathName, body) {
   };
 }
 
-async function seed() {
+async function seed(base) {
   await fetch(
-    `${BASE}/org/create`,
+    `${base}/org/create`,
     postInit({ organization_name: 'Bench Org', email: 'bench@example.com', password: PASSWORD }),
   );
-  const response = await fetch(`${BASE}/admin/login`, postInit({ email: 'bench@example.com', password: PASSWORD }));
+  const response = await fetch(`${base}/admin/login`, postInit({ email: 'bench@example.com', password: PASSWORD }));
   return (await response.json()).access_token;
 }
 
 function postInit(body) {
   return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-async function waitForHealth() {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the app did not become ready');
 }
 
 function rssKiB(pid) {

@@ -5,10 +5,12 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyHttpOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { BEARER_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-auth.decorator';
+import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/auth.decorator';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
+import { QuietStartupLogger } from './config/logger-options';
+import { DOCS_PATH, OPENAPI_JSON_PATH, SERVICE_NAME, SERVICE_VERSION } from './root/service-info';
 
 export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
   return {
@@ -27,8 +29,9 @@ export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
 
 /** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
 export async function configureApp(app: NestFastifyApplication, env: Environment): Promise<void> {
-  app.useLogger(app.get(Logger));
-  await app.register(helmet, { contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  app.useLogger(new QuietStartupLogger(app.get(Logger)));
+  await app.register(helmet, { hsts: false, contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  upgradeOnlyOverTls(app);
   app.enableCors({ origin: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
@@ -55,13 +58,44 @@ function closeStalledAnswers(app: NestFastifyApplication, timeoutMs: number): vo
     });
 }
 
-/** Swagger UI at /docs needs its inline styles and the validator badge; everything else stays same-origin. */
+/**
+ * Swagger UI at /docs needs its inline styles and the validator badge; everything else stays
+ * same-origin. upgrade-insecure-requests is added per request, over TLS only (upgradeOnlyOverTls).
+ */
 const SWAGGER_UI_CSP = {
   defaultSrc: ["'self'"],
   styleSrc: ["'self'", "'unsafe-inline'"],
   imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
   scriptSrc: ["'self'"],
+  upgradeInsecureRequests: null,
 };
+
+/** Helmet's own default. */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * HSTS and the CSP's upgrade-insecure-requests only on answers served over TLS: directly, or behind
+ * a trusted proxy that says so in X-Forwarded-Proto (Fastify's request.protocol honours TRUST_PROXY).
+ * Over plain HTTP they would send a browser to https:// for Swagger UI's own assets, and so leave
+ * /docs a blank page at a LAN or VM address (browsers exempt only localhost).
+ */
+function upgradeOnlyOverTls(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      if (request.protocol !== 'https') {
+        return;
+      }
+      // Helmet writes its headers straight onto the raw response, in an onRequest hook of its own
+      // registered before this one.
+      reply.raw.setHeader('strict-transport-security', HSTS);
+      const csp = reply.raw.getHeader('content-security-policy');
+      if (typeof csp === 'string' && !/(^|;)\s*upgrade-insecure-requests/.test(csp)) {
+        reply.raw.setHeader('content-security-policy', `${csp};upgrade-insecure-requests`);
+      }
+    });
+}
 
 function trustProxySetting(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (value === 'true' || value === 'false') {
@@ -76,15 +110,15 @@ function trustProxySetting(value: string): boolean | string[] | ((address: strin
 
 function setUpSwagger(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
-    .setTitle('Organization Management Service')
+    .setTitle(SERVICE_NAME)
     .setDescription(
       'Multi-tenant organization management: every organization gets its own storage, and its admin ' +
         'logs in for a bearer token. Errors are RFC 9457 problem details (application/problem+json).',
     )
-    .setVersion('1.0')
+    .setVersion(SERVICE_VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addOAuth2({ type: 'oauth2', flows: { password: { tokenUrl: '/admin/login', scopes: {} } } }, OAUTH2_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: OPENAPI_JSON_PATH });
 }

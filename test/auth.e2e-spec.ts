@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Api, expectProblem, PASSWORD, query } from './support/api';
-import { randomSuffix, startTestApp, useTestApp } from './support/test-app';
+import { randomSuffix } from './support/random';
+import { startTestApp, useTestApp } from './support/test-app';
 
 const SUPERADMIN_EMAIL = 'root@example.com';
 const SUPERADMIN_PASSWORD = 'SuperSecret123!';

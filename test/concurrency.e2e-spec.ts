@@ -1,6 +1,9 @@
 import { mongo } from 'mongoose';
+import { toSlug } from '../src/organizations/organization-name';
 import { Organization, PASSWORD, query } from './support/api';
-import { mode, randomSuffix, useTestApp } from './support/test-app';
+import { randomSuffix } from './support/random';
+import { storageNameOfSlug } from './support/tenant-storage';
+import { useTestApp } from './support/test-app';
 
 describe('Concurrent creates (e2e)', () => {
   const { testApp, api } = useTestApp();
@@ -22,15 +25,11 @@ describe('Concurrent creates (e2e)', () => {
 
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([201, ...Array(19).fill(409)]);
-    const master = testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
-    expect(await master.collection('organizations').countDocuments({ slug: `race_corp_${suffix}` })).toBe(1);
-    expect(await master.collection('admins').countDocuments({ email: new RegExp(`^racer-\\d+-${suffix}@`) })).toBe(1);
-    const storage = `org_race_corp_${suffix}`;
-    const tenantCollection =
-      mode() === 'database'
-        ? testApp().connection.getClient().db(storage).collection('data')
-        : master.collection(storage);
-    expect(await tenantCollection.countDocuments()).toBe(1);
+    const storage = testApp().storage;
+    const slug = `race_corp_${suffix}`;
+    expect(await storage.organizations().countDocuments({ slug })).toBe(1);
+    expect(await storage.admins().countDocuments({ email: new RegExp(`^racer-\\d+-${suffix}@`) })).toBe(1);
+    expect(await storage.collection(storageNameOfSlug(slug), null).countDocuments()).toBe(1);
   });
 
   it('20 parallel creates with one email give one 201 and nineteen 409', async () => {
@@ -47,10 +46,9 @@ describe('Concurrent creates (e2e)', () => {
       ),
     );
     expect(responses.map((response) => response.status).sort()).toEqual([201, ...Array(19).fill(409)]);
-    const master = testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
     expect(
-      await master
-        .collection('organizations')
+      await testApp()
+        .storage.organizations()
         .countDocuments({ organization_name: new RegExp(`^Email Race \\d+ ${suffix}$`) }),
     ).toBe(1);
   });
@@ -59,8 +57,7 @@ describe('Concurrent creates (e2e)', () => {
 describe('Concurrent updates (e2e)', () => {
   const { testApp, api } = useTestApp();
 
-  const organizations = () =>
-    testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME).collection('organizations');
+  const organizations = () => testApp().storage.organizations();
 
   it('never leaves a display name that does not match the slug', async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -78,7 +75,7 @@ describe('Concurrent updates (e2e)', () => {
       ]);
       expect([caseChange.status, rename.status]).toEqual(expect.arrayContaining([200]));
       const record = await organizations().findOne({ _id: new mongo.ObjectId(organization.id) });
-      expect(record?.slug).toBe(record?.organization_name.toLowerCase().replace(/[^a-z0-9]+/g, '_'));
+      expect(record?.slug).toBe(record ? toSlug(record.organization_name) : undefined);
     }
   });
 
@@ -113,19 +110,16 @@ describe('Racing changes to one organization (e2e)', () => {
     env: { SUPERADMIN_EMAIL: SUPERADMIN.email, SUPERADMIN_PASSWORD: SUPERADMIN.password },
   });
 
-  const master = () => testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
-  const slugOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+  const organizations = () => testApp().storage.organizations();
   const rename = (organization: Organization, to: string, token = organization.token) =>
     api.put('/org/update', { token, json: { organization_name: organization.name, new_organization_name: to } });
 
   /** One record, active, its name and slug agreeing, holding only its own slug, and its storage there. */
   async function expectConsistent(id: string): Promise<Record<string, any> | null> {
-    const record = await master()
-      .collection('organizations')
-      .findOne({ _id: new mongo.ObjectId(id) });
+    const record = await organizations().findOne({ _id: new mongo.ObjectId(id) });
     if (record) {
       expect(record).toMatchObject({ state: 'active', claimed_slugs: [record.slug] });
-      expect(record.slug).toBe(slugOf(record.organization_name));
+      expect(record.slug).toBe(toSlug(record.organization_name));
       expect(record).not.toHaveProperty('operation');
     }
     return record;
@@ -172,9 +166,8 @@ describe('Racing changes to one organization (e2e)', () => {
       api.createOrganizationRequest(contested.toUpperCase()),
     ]);
     expectOneWinner([renamed.status, created.status]);
-    const holders = await master()
-      .collection('organizations')
-      .find({ claimed_slugs: slugOf(contested) })
+    const holders = await organizations()
+      .find({ claimed_slugs: toSlug(contested) })
       .toArray();
     expect(holders).toHaveLength(1);
     await expectConsistent(organization.id);

@@ -1,17 +1,10 @@
 import { toSlug } from '../src/organizations/organization-name';
-import { storageNameForSlug } from '../src/tenancy/storage-names';
 import { Api, ApiResponse, expectProblem, PASSWORD } from './support/api';
 import { eventually } from './support/eventually';
-import {
-  byName,
-  closeOwnDatabaseApp,
-  idsOf,
-  OwnDatabase,
-  restoreEnvironmentAfterAll,
-  startOwnDatabaseApp,
-  Storage,
-} from './support/own-database';
-import { mode, randomSuffix, TestApp } from './support/test-app';
+import { byName, closeOwnDatabaseApp, idsOf, OwnDatabase, startOwnDatabaseApp } from './support/own-database';
+import { randomSuffix } from './support/random';
+import { storageNameOfSlug, TenantStorage } from './support/tenant-storage';
+import { mode, TestApp } from './support/test-app';
 
 /**
  * Fault injection: the database stops and comes back while 20 clients keep reading, logging in and
@@ -19,8 +12,6 @@ import { mode, randomSuffix, TestApp } from './support/test-app';
  * problem+json while the database is away), service resumes after the restart, and no organization
  * is left half-made, checked in the database with the MongoDB driver.
  */
-
-restoreEnvironmentAfterAll();
 
 const WORKERS = 20;
 const MAX_REQUESTS = 4000;
@@ -50,7 +41,7 @@ interface Outcome {
 
 describe('Faults: the database restarted under load (e2e)', () => {
   let database: OwnDatabase;
-  let storage: Storage;
+  let storage: TenantStorage;
   let testApp: TestApp;
   let api: Api;
 
@@ -187,13 +178,13 @@ describe('Faults: the database restarted under load (e2e)', () => {
     expect(idsOf(admins).sort()).toEqual(records.map((record) => record.admin_id.toString()).sort());
     for (const record of records) {
       expect(record).not.toHaveProperty('operation');
-      expect(idsOf(await storage.documents(storageNameForSlug(record.slug), null))).toEqual([
+      expect(idsOf(await storage.documents(storageNameOfSlug(record.slug), null))).toEqual([
         record.admin_id.toString(),
       ]);
     }
     // Nothing of the undone creates is left behind, and the API agrees with the database.
     for (const slug of attempted) {
-      expect(await storage.exists(storageNameForSlug(slug))).toBe(slugs.includes(slug));
+      expect(await storage.exists(storageNameOfSlug(slug))).toBe(slugs.includes(slug));
     }
     for (const outcome of outcomes.filter((o) => o.kind === 'create')) {
       const kept = slugs.includes(toSlug(outcome.name as string));

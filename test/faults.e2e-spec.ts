@@ -1,22 +1,14 @@
 import { mongo } from 'mongoose';
-import { OrganizationLifecycleService } from '../src/organizations/organization-lifecycle.service';
+import { TenantRegistry } from '../src/tenancy/tenant-registry.service';
 import { toSlug } from '../src/organizations/organization-name';
-import { storageNameForSlug } from '../src/tenancy/storage-names';
 import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { Api, expectProblem, Organization, query } from './support/api';
 import { eventually } from './support/eventually';
 import { NotesModule } from './support/notes.module';
-import {
-  byName,
-  closeOwnDatabaseApp,
-  idsOf,
-  OwnDatabase,
-  restoreEnvironmentAfterAll,
-  startOwnDatabaseApp,
-  Storage,
-  storageFor,
-} from './support/own-database';
-import { mode, randomSuffix, TestApp } from './support/test-app';
+import { byName, closeOwnDatabaseApp, idsOf, OwnDatabase, startOwnDatabaseApp } from './support/own-database';
+import { randomSuffix } from './support/random';
+import { storageNameOf, storageNameOfSlug, TenantStorage } from './support/tenant-storage';
+import { mode, TestApp } from './support/test-app';
 
 /**
  * Fault injection against a real database server of the suite's own: it stops in the middle of
@@ -24,11 +16,9 @@ import { mode, randomSuffix, TestApp } from './support/test-app';
  * nothing is half-visible, checked in the database with the MongoDB driver, not only through the API.
  */
 
-restoreEnvironmentAfterAll();
-
 describe('Faults: the database stops in the middle of create, rename and delete (e2e)', () => {
   let database: OwnDatabase;
-  let storage: Storage;
+  let storage: TenantStorage;
   let testApp: TestApp;
   let api: Api;
   /** An organization no operation touches: its data must come through every fault intact. */
@@ -53,7 +43,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
   afterAll(() => closeOwnDatabaseApp({ database, testApp }));
 
   async function expectBystanderIntact(): Promise<void> {
-    const storageName = storageFor(bystander.name);
+    const storageName = storageNameOf(bystander.name);
     expect((await storage.documents(storageName, 'notes')).map((note) => note.text)).toEqual(bystanderNotes);
     expect(await storage.collection(storageName, null).countDocuments({ kind: 'admin' })).toBe(1);
     expect(await storage.organizations().findOne({ slug: toSlug(bystander.name) })).toMatchObject({ state: 'active' });
@@ -75,7 +65,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
       organization_id: record._id.toString(),
       organization_name: record.organization_name,
       slug: record.slug,
-      collection_name: storageNameForSlug(record.slug),
+      collection_name: storageNameOfSlug(record.slug),
     });
   }
 
@@ -93,15 +83,12 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     const name = `Stopped Create ${randomSuffix()}`;
     const email = `stopped-create-${randomSuffix()}@example.com`;
     const slug = toSlug(name);
-    const storageName = storageFor(name);
+    const storageName = storageNameOf(name);
     // The last step of a create marks it active; the database stops just before it.
-    const lifecycle = testApp.app.get(OrganizationLifecycleService) as unknown as Record<
-      string,
-      (...args: unknown[]) => Promise<unknown>
-    >;
-    const complete = lifecycle.complete.bind(lifecycle);
+    const registry = testApp.app.get(TenantRegistry);
+    const complete = registry.complete.bind(registry);
     let interrupted: Record<string, unknown> | undefined;
-    jest.spyOn(lifecycle, 'complete').mockImplementation(async (...args: unknown[]) => {
+    jest.spyOn(registry, 'complete').mockImplementation(async (...args) => {
       if (args[1] === 'creating' && interrupted === undefined) {
         interrupted = {
           record: await storage.organizations().findOne({ slug }),
@@ -143,10 +130,10 @@ describe('Faults: the database stops in the middle of create, rename and delete 
   it('finishes a rename whose database stopped after part of the storage had moved', async () => {
     const organization = await api.createOrganization('Stopped Rename');
     const noteIds = await writeNotes(organization, ['a', 'b', 'c']);
-    const adminEntries = idsOf(await storage.documents(storageFor(organization.name), null));
+    const adminEntries = idsOf(await storage.documents(storageNameOf(organization.name), null));
     expect(adminEntries).toEqual([organization.adminId]);
     const newName = `Renamed After Stop ${randomSuffix()}`;
-    const [oldStorage, newStorage] = [storageFor(organization.name), storageFor(newName)];
+    const [oldStorage, newStorage] = [storageNameOf(organization.name), storageNameOf(newName)];
 
     // Steps: before the default collection, before notes (and in database mode before dropping the old database).
     // The database stops at the second: the default collection has moved, the notes have not.
@@ -214,7 +201,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
   it('finishes a delete whose database stopped before its storage was all dropped', async () => {
     const organization = await api.createOrganization('Stopped Delete');
     await writeNotes(organization, ['x', 'y']);
-    const storageName = storageFor(organization.name);
+    const storageName = storageNameOf(organization.name);
     // Collection mode drops the default collection, then notes: the database stops between the two.
     // Database mode drops the whole database in one step: the database stops just before it.
     const stopAtStep = mode() === 'database' ? 1 : 2;

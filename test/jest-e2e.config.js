@@ -5,20 +5,26 @@
 const path = require('node:path');
 const { TS_JEST } = require('./setup/ts-jest-options');
 
-const project = (mode) => ({
+const project = (mode, ignored = []) => ({
   displayName: `e2e:${mode}`,
   rootDir: path.join(__dirname, '..'),
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...ignored],
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { ...TS_JEST, astTransformers: { before: ['<rootDir>/test/setup/swagger-transformer.js'] } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      { ...TS_JEST, astTransformers: { before: ['<rootDir>/test/setup/swagger-transformer.js'] } },
+    ],
   },
   testEnvironment: 'node',
-  setupFiles: [`<rootDir>/test/setup/${mode}-mode.js`],
+  // Read by mode() in test/support/test-app.ts; each app is given its TENANCY_MODE explicitly.
+  globals: { TENANCY_MODE: mode },
 });
 
 module.exports = {
-  projects: [project('collection'), project('database')],
+  // What npm start prints does not depend on the tenancy mode: its processes run once.
+  projects: [project('collection'), project('database', ['/test/start-up\\.e2e-spec\\.ts$'])],
   globalSetup: path.join(__dirname, 'setup/global-setup.js'),
   globalTeardown: path.join(__dirname, 'setup/global-teardown.js'),
   testTimeout: 60_000,

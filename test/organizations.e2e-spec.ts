@@ -1,16 +1,12 @@
 import { expectProblem, PASSWORD, query } from './support/api';
-import { mode, randomSuffix, useTestApp } from './support/test-app';
+import { randomSuffix } from './support/random';
+import { storageNameOf, storageNameOfSlug } from './support/tenant-storage';
+import { mode, useTestApp } from './support/test-app';
 
 describe('Organizations (e2e)', () => {
   const { testApp, api } = useTestApp();
 
-  const master = () => testApp().connection.getClient().db(testApp().env.MASTER_DB_NAME);
-
-  /** The tenant's default collection, wherever the tenancy mode puts it. */
-  const tenantDefaultCollection = (storageName: string) =>
-    mode() === 'database'
-      ? testApp().connection.getClient().db(storageName).collection('data')
-      : master().collection(storageName);
+  const storage = () => testApp().storage;
 
   describe('POST /org/create', () => {
     it('creates the organization, its admin and its storage', async () => {
@@ -38,13 +34,13 @@ describe('Organizations (e2e)', () => {
           updated_at: expect.any(String),
         },
       });
-      const admin = await master()
-        .collection('admins')
+      const admin = await storage()
+        .admins()
         .findOne({ email: `admin-${suffix}@acme.com` });
       expect(admin).toMatchObject({ role: 'admin', token_version: 0 });
       expect(admin?.password_hash).toMatch(/^\$2[aby]\$10\$/);
       expect(admin?._id.toString()).toBe(response.body.data.admin_id);
-      const tenantDocuments = await tenantDefaultCollection(`org_${slug}`).find().toArray();
+      const tenantDocuments = await storage().collection(storageNameOfSlug(slug), null).find().toArray();
       expect(tenantDocuments).toEqual([expect.objectContaining({ _id: admin?._id, kind: 'admin' })]);
       expect(JSON.stringify(response.body)).not.toMatch(/password|\$2[aby]\$/);
     });
@@ -75,7 +71,7 @@ describe('Organizations (e2e)', () => {
       });
       expectProblem(response, 409);
       expect((await api.get(`/org/get?${query({ organization_name: name })}`)).status).toBe(404);
-      expect(await master().collection('organizations').countDocuments({ organization_name: name })).toBe(0);
+      expect(await storage().organizations().countDocuments({ organization_name: name })).toBe(0);
     });
 
     const valid = () => ({
@@ -201,7 +197,7 @@ describe('Organizations (e2e)', () => {
     it('renames the organization, moves its storage and keeps the token working', async () => {
       const organization = await api.createOrganization('Before Rename');
       const newName = `After Rename ${randomSuffix()}`;
-      const oldStorage = `org_${organization.name.toLowerCase().replace(/ /g, '_')}`;
+      const oldStorage = storageNameOf(organization.name);
 
       const response = await api.put('/org/update', {
         token: organization.token,
@@ -210,15 +206,15 @@ describe('Organizations (e2e)', () => {
 
       expect(response.status).toBe(200);
       expect(response.body.message).toBe('Organization updated successfully');
-      const newStorage = `org_${newName.toLowerCase().replace(/ /g, '_')}`;
+      const newStorage = storageNameOf(newName);
       expect(response.body.data).toMatchObject({
         organization_id: organization.id,
         organization_name: newName,
         collection_name: newStorage,
         admin_email: organization.email,
       });
-      expect(await tenantDefaultCollection(newStorage).countDocuments({ kind: 'admin' })).toBe(1);
-      expect(await tenantDefaultCollection(oldStorage).countDocuments()).toBe(0);
+      expect(await storage().collection(newStorage, null).countDocuments({ kind: 'admin' })).toBe(1);
+      expect(await storage().collection(oldStorage, null).countDocuments()).toBe(0);
       expectProblem(await api.get(`/org/get?${query({ organization_name: organization.name })}`), 404);
       const me = await api.get('/admin/me', { token: organization.token });
       expect(me.status).toBe(200);
@@ -338,7 +334,7 @@ describe('Organizations (e2e)', () => {
   describe('DELETE /org/delete', () => {
     it('deletes by query, removes all storage and revokes the token', async () => {
       const organization = await api.createOrganization('Doomed');
-      const storage = `org_${organization.name.toLowerCase().replace(/ /g, '_')}`;
+      const storageName = storageNameOf(organization.name);
       const response = await api.delete(`/org/delete?${query({ organization_name: organization.name })}`, {
         token: organization.token,
       });
@@ -346,10 +342,10 @@ describe('Organizations (e2e)', () => {
       expect(response.body).toEqual({
         success: true,
         message: 'Organization deleted successfully',
-        data: { organization_name: organization.name, deleted_collection: storage },
+        data: { organization_name: organization.name, deleted_collection: storageName },
       });
-      expect(await tenantDefaultCollection(storage).countDocuments()).toBe(0);
-      expect(await master().collection('admins').countDocuments({ email: organization.email })).toBe(0);
+      expect(await storage().collection(storageName, null).countDocuments()).toBe(0);
+      expect(await storage().admins().countDocuments({ email: organization.email })).toBe(0);
       expectProblem(await api.get('/admin/me', { token: organization.token }), 401);
       expectProblem(await api.get(`/org/get?${query({ organization_name: organization.name })}`), 404);
       expectProblem(await api.post('/admin/login', { json: { email: organization.email, password: PASSWORD } }), 401);

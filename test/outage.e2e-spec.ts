@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { LocalMongo, startLocalMongo } from '../tools/local-mongo';
 import { Api, ApiResponse, expectProblem, Organization, PASSWORD, query } from './support/api';
 import { eventually } from './support/eventually';
-import { randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { randomSuffix } from './support/random';
+import { startTestApp, TestApp } from './support/test-app';
 
 /** This suite stops and restarts a database of its own, so the shared one is never disturbed. */
 describe('Database outage (e2e)', () => {

@@ -1,11 +1,14 @@
 import { mongo } from 'mongoose';
-import { OrganizationLifecycleService } from '../src/organizations/organization-lifecycle.service';
+import { toSlug } from '../src/organizations/organization-name';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
+import { TenantRegistry } from '../src/tenancy/tenant-registry.service';
 import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { Api, expectProblem, query } from './support/api';
 import { eventually } from './support/eventually';
 import { NotesModule } from './support/notes.module';
-import { mode, randomSuffix, startTestApp, TestApp } from './support/test-app';
+import { randomSuffix } from './support/random';
+import { storageNameOf } from './support/tenant-storage';
+import { mode, startTestApp, TestApp } from './support/test-app';
 
 const injectedFault = () => new mongo.MongoNetworkError('injected fault: connection lost');
 
@@ -23,8 +26,6 @@ function failAfter(target: object, method: string, passes: number): void {
     return original(...args);
   }) as never);
 }
-
-const storageOf = (name: string) => `org_${name.toLowerCase().replace(/ /g, '_')}`;
 
 /**
  * Interrupts create, rename and delete between their steps, abandons the app as a crashed process
@@ -55,26 +56,15 @@ describe('Recovery of interrupted operations (e2e)', () => {
     await testApp.close({ dropDatabases: false });
   }
 
-  const master = (testApp: TestApp) => testApp.connection.getClient().db(env.MASTER_DB_NAME);
   const record = (testApp: TestApp, id: string) =>
-    master(testApp)
-      .collection('organizations')
-      .findOne({ _id: new mongo.ObjectId(id) });
+    testApp.storage.organizations().findOne({ _id: new mongo.ObjectId(id) });
 
-  async function notesIn(testApp: TestApp, storageName: string): Promise<string[]> {
-    const collection =
-      mode() === 'database'
-        ? testApp.connection.getClient().db(storageName).collection('notes')
-        : master(testApp).collection(`${storageName}__notes`);
-    return (await collection.find().sort({ _id: 1 }).toArray()).map((note) => note.text);
+  async function notesIn(testApp: TestApp, organizationName: string): Promise<string[]> {
+    return (await testApp.storage.documents(storageNameOf(organizationName), 'notes')).map((note) => note.text);
   }
 
-  async function tenantAdminsIn(testApp: TestApp, storageName: string): Promise<number> {
-    const collection =
-      mode() === 'database'
-        ? testApp.connection.getClient().db(storageName).collection('data')
-        : master(testApp).collection(storageName);
-    return collection.countDocuments({ kind: 'admin' });
+  async function tenantAdminsIn(testApp: TestApp, organizationName: string): Promise<number> {
+    return testApp.storage.count(storageNameOf(organizationName), null, { kind: 'admin' });
   }
 
   it('finishes a rename interrupted after moving part of the storage', async () => {
@@ -94,21 +84,21 @@ describe('Recovery of interrupted operations (e2e)', () => {
       503,
     );
     expect(await record(first.testApp, organization.id)).toMatchObject({ state: 'renaming' });
-    expect(await tenantAdminsIn(first.testApp, storageOf(newName))).toBe(1);
+    expect(await tenantAdminsIn(first.testApp, newName)).toBe(1);
     await crash(first.testApp);
 
     const second = await start();
     await eventually(async () => {
       expect((await second.api.get(`/org/get?${query({ organization_name: newName })}`)).status).toBe(200);
     });
-    const newSlug = storageOf(newName).slice('org_'.length);
+    const newSlug = toSlug(newName);
     const after = await record(second.testApp, organization.id);
     expect(after).toMatchObject({ state: 'active', slug: newSlug, claimed_slugs: [newSlug] });
     expect(after).not.toHaveProperty('operation');
-    expect(await notesIn(second.testApp, storageOf(newName))).toEqual(['a', 'b', 'c']);
-    expect(await tenantAdminsIn(second.testApp, storageOf(newName))).toBe(1);
-    expect(await notesIn(second.testApp, storageOf(organization.name))).toEqual([]);
-    expect(await tenantAdminsIn(second.testApp, storageOf(organization.name))).toBe(0);
+    expect(await notesIn(second.testApp, newName)).toEqual(['a', 'b', 'c']);
+    expect(await tenantAdminsIn(second.testApp, newName)).toBe(1);
+    expect(await notesIn(second.testApp, organization.name)).toEqual([]);
+    expect(await tenantAdminsIn(second.testApp, organization.name)).toBe(0);
     expect((await second.api.get('/notes', { token: organization.token })).body.data).toEqual(['a', 'b', 'c']);
   });
 
@@ -138,7 +128,7 @@ describe('Recovery of interrupted operations (e2e)', () => {
       expect(await record(second.testApp, organization.id)).toBeNull();
     });
     expectProblem(await second.api.get(`/org/get?${query({ organization_name: organization.name })}`), 404);
-    expect(await notesIn(second.testApp, storageOf(organization.name))).toEqual([]);
+    expect(await notesIn(second.testApp, organization.name)).toEqual([]);
     expect((await second.api.createOrganizationRequest(organization.name, organization.email)).status).toBe(201);
   });
 
@@ -150,20 +140,18 @@ describe('Recovery of interrupted operations (e2e)', () => {
     failAfter(first.testApp.app.get(TenantStorageService), 'drop', 0);
 
     expectProblem(await first.api.createOrganizationRequest(name, email), 503);
-    expect(await master(first.testApp).collection('organizations').findOne({ organization_name: name })).toMatchObject({
+    expect(await first.testApp.storage.organizations().findOne({ organization_name: name })).toMatchObject({
       state: 'creating',
     });
-    expect(await master(first.testApp).collection('admins').countDocuments({ email })).toBe(1);
+    expect(await first.testApp.storage.admins().countDocuments({ email })).toBe(1);
     expectProblem(await first.api.get(`/org/get?${query({ organization_name: name })}`), 404);
     await crash(first.testApp);
 
     const second = await start();
     await eventually(async () => {
-      expect(await master(second.testApp).collection('organizations').countDocuments({ organization_name: name })).toBe(
-        0,
-      );
+      expect(await second.testApp.storage.organizations().countDocuments({ organization_name: name })).toBe(0);
     });
-    expect(await master(second.testApp).collection('admins').countDocuments({ email })).toBe(0);
+    expect(await second.testApp.storage.admins().countDocuments({ email })).toBe(0);
     expect((await second.api.createOrganizationRequest(name, email)).status).toBe(201);
   });
 
@@ -175,12 +163,9 @@ describe('Recovery of interrupted operations (e2e)', () => {
     const stalled = new Promise<void>((resolve) => (wake = resolve));
     let reachedDrop!: () => void;
     const atDrop = new Promise<void>((resolve) => (reachedDrop = resolve));
-    const lifecycle = first.testApp.app.get(OrganizationLifecycleService) as unknown as Record<
-      string,
-      (...args: unknown[]) => Promise<unknown>
-    >;
-    const renewLease = lifecycle.renewLease.bind(lifecycle);
-    jest.spyOn(lifecycle, 'renewLease').mockImplementation(async (...args: unknown[]) => {
+    const registry = first.testApp.app.get(TenantRegistry);
+    const renewLease = registry.renewLease.bind(registry);
+    jest.spyOn(registry, 'renewLease').mockImplementation(async (...args) => {
       await stalled;
       return renewLease(...args);
     });
@@ -205,7 +190,7 @@ describe('Recovery of interrupted operations (e2e)', () => {
     wake();
 
     expectProblem(await stalledDelete, 409);
-    expect(await tenantAdminsIn(second.testApp, storageOf(organization.name))).toBe(1);
+    expect(await tenantAdminsIn(second.testApp, organization.name)).toBe(1);
     const found = await second.api.get(`/org/get?${query({ organization_name: organization.name })}`);
     expect(found.body.data.organization_id).toBe(successor.body.data.organization_id);
     await crash(first.testApp);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { AddressInfo, connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, Get, Module } from '@nestjs/common';
+import { Public } from '../src/auth/decorators/public.decorator';
 import { useTestApp } from './support/test-app';
 
 /**
@@ -19,6 +20,7 @@ const SLOW_HANDLER_MS = 2500;
 /** More than the kernel's socket buffers on both sides hold, so that a client that reads nothing stalls the write. */
 const LARGE_ANSWER_BYTES = 8 * 1024 * 1024;
 
+@Public()
 @Controller('slow')
 class SlowController {
   @Get()

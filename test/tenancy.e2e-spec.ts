@@ -1,28 +1,32 @@
 import { expectProblem, Organization, query } from './support/api';
-import { NoteEntity, NotesModule } from './support/notes.module';
-import { mode, randomSuffix, useTestApp } from './support/test-app';
+import { ACCESS_RULE } from '../src/auth/decorators/auth.decorator';
+import { IS_PUBLIC } from '../src/auth/decorators/public.decorator';
+import { NoteEntity, NotesController, NotesModule } from './support/notes.module';
+import { randomSuffix } from './support/random';
+import { storageNameOf } from './support/tenant-storage';
+import { mode, useTestApp } from './support/test-app';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
 
 describe('Tenant-scoped modules (e2e)', () => {
   const { testApp, api } = useTestApp({ imports: [NotesModule] });
 
-  const client = () => testApp().connection.getClient();
-  const notesCollection = (storageName: string) =>
-    mode() === 'database'
-      ? client().db(storageName).collection('notes')
-      : client().db(testApp().env.MASTER_DB_NAME).collection(`${storageName}__notes`);
+  const storage = () => testApp().storage;
+  /** The notes of the organization named `name`, wherever the tenancy mode keeps them. */
+  const notesCollection = (name: string) => storage().collection(storageNameOf(name), 'notes');
   /** Checked before any read, since mongo-java-server creates a database on first access. */
   const expectNoDatabase = async (name: string) => {
     if (mode() === 'database') {
-      const { databases } = await client().db().admin().listDatabases();
-      expect(databases.map((database) => database.name)).not.toContain(name);
+      expect(await storage().databaseNames()).not.toContain(storageNameOf(name));
     }
   };
-  const storageOf = (name: string) => `org_${name.toLowerCase().replace(/ /g, '_')}`;
   /** A notes model of `organization`'s current storage, as a request of its admin would get it. */
   const notesModelOf = async (organization: Organization) => {
     const me = await api.get('/admin/me', { token: organization.token });
-    const tenant = { id: me.body.data.organization_id, storageName: storageOf(organization.name), entities: ['notes'] };
+    const tenant = {
+      id: me.body.data.organization_id,
+      storageName: storageNameOf(organization.name),
+      entities: ['notes'],
+    };
     return testApp().app.get(TenantConnectionService).model(tenant, NoteEntity);
   };
 
@@ -35,14 +39,11 @@ describe('Tenant-scoped modules (e2e)', () => {
     expect((await api.get('/notes', { token: alpha.token })).body.data).toEqual(['alpha secret']);
     expect((await api.get('/notes', { token: beta.token })).body.data).toEqual(['beta secret']);
     expect(
-      await notesCollection(storageOf(alpha.name))
+      await notesCollection(alpha.name)
         .find({}, { projection: { _id: 0 } })
         .toArray(),
     ).toEqual([{ text: 'alpha secret' }]);
-    const recorded = await client()
-      .db(testApp().env.MASTER_DB_NAME)
-      .collection('organizations')
-      .findOne({ organization_name: alpha.name });
+    const recorded = await storage().organizations().findOne({ organization_name: alpha.name });
     expect(recorded?.entities).toEqual(['notes']);
   });
 
@@ -58,19 +59,19 @@ describe('Tenant-scoped modules (e2e)', () => {
     });
     expect(rename.status).toBe(200);
 
-    await expectNoDatabase(storageOf(organization.name));
-    expect(await notesCollection(storageOf(organization.name)).countDocuments()).toBe(0);
-    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(3);
+    await expectNoDatabase(organization.name);
+    expect(await notesCollection(organization.name).countDocuments()).toBe(0);
+    expect(await notesCollection(newName).countDocuments()).toBe(3);
     expect((await api.get('/notes', { token: organization.token })).body.data).toEqual(['one', 'two', 'three']);
     await api.post('/notes', { token: organization.token, json: { text: 'four' } });
-    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(4);
+    expect(await notesCollection(newName).countDocuments()).toBe(4);
 
     const removal = await api.delete(`/org/delete?${query({ organization_name: newName })}`, {
       token: organization.token,
     });
     expect(removal.status).toBe(200);
-    await expectNoDatabase(storageOf(newName));
-    expect(await notesCollection(storageOf(newName)).countDocuments()).toBe(0);
+    await expectNoDatabase(newName);
+    expect(await notesCollection(newName).countDocuments()).toBe(0);
   });
 
   it('compiles a model once per tenant and entity, and releases it when the tenant moves', async () => {
@@ -97,17 +98,21 @@ describe('Tenant-scoped modules (e2e)', () => {
     });
     expect(rename.status).toBe(200);
     await heldByARequestUnderWay.create({ text: 'late write' });
-    expect(await notesCollection(storageOf(former.name)).countDocuments()).toBe(1);
+    expect(await notesCollection(former.name).countDocuments()).toBe(1);
 
     const email = `successor-${randomSuffix()}@example.com`;
     expect((await api.createOrganizationRequest(former.name, email)).status).toBe(201);
     const successorToken = await api.login(email);
     expect((await api.get('/notes', { token: successorToken })).body.data).toEqual([]);
-    expect(await notesCollection(storageOf(former.name)).countDocuments()).toBe(0);
+    expect(await notesCollection(former.name).countDocuments()).toBe(0);
     expect((await api.get('/notes', { token: former.token })).body.data).toEqual(['moved along']);
   });
 
-  it('refuses tenant routes without a valid token', async () => {
+  it('protects by default: a controller with no access decorator refuses callers without a valid token', async () => {
+    for (const target of [NotesController, NotesController.prototype.add, NotesController.prototype.list]) {
+      expect(Reflect.getMetadata(IS_PUBLIC, target)).toBeUndefined();
+      expect(Reflect.getMetadata(ACCESS_RULE, target)).toBeUndefined();
+    }
     expectProblem(await api.get('/notes'), 401);
     expectProblem(await api.post('/notes', { token: 'bad' }), 401);
   });

@@ -78,6 +78,7 @@ describe('Login throttling across instances sharing Redis (e2e)', () => {
   let second: TestApp;
   let organization: { email: string };
 
+  // Without redis-server on the PATH, the first run installs one into .venv-redis/ (see startRedis).
   beforeAll(async () => {
     redis = await startRedis();
     first = await startTestApp({ env: { ...limited, REDIS_URL: redis.url } });
@@ -85,12 +86,13 @@ describe('Login throttling across instances sharing Redis (e2e)', () => {
       env: { ...limited, REDIS_URL: redis.url, MASTER_DB_NAME: first.env.MASTER_DB_NAME },
     });
     organization = await createWithoutLogin(new Api(() => first.app), 'Shared Limit');
-  });
+  }, 300_000);
 
+  // Closes only what beforeAll got to start: after a failed start-up some are still unset.
   afterAll(async () => {
-    await second.close({ dropDatabases: false });
-    await first.close();
-    await redis.stop();
+    await second?.close({ dropDatabases: false });
+    await first?.close();
+    await redis?.stop();
   });
 
   it('counts the attempts made on both instances together', async () => {

@@ -14,14 +14,13 @@ const { existsSync, mkdtempSync, readFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { createInterface } = require('node:readline');
+const { startAppProcess } = require('./app-process');
 const { startLocalMongo } = require('./local-mongo');
 
 const ROOT = path.join(__dirname, '..');
 const VENV = path.join(ROOT, '.venv-fuzz');
 const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 const SCHEMATHESIS_VERSION = '4.32.5';
-const PORT = 3500;
-const BASE = `http://127.0.0.1:${PORT}`;
 const CHECKS = [
   'not_a_server_error',
   'status_code_conformance',
@@ -40,28 +39,28 @@ async function main() {
   }
   ensureSchemathesis();
   const database = await startLocalMongo({ memory: true });
-  const app = startApp(database.uri);
+  let app;
   let failed = false;
   let requests = 0;
   try {
-    await waitForReady(app);
+    app = await startApp(database.uri);
+    const base = app.url;
     const identities = [
       ['anonymous', undefined],
-      ['organization admin', await adminToken()],
-      ['superadmin', await login(SUPERADMIN)],
+      ['organization admin', await adminToken(base)],
+      ['superadmin', await login(base, SUPERADMIN)],
     ];
     const reports = mkdtempSync(path.join(tmpdir(), 'fuzz-'));
     for (const [who, token] of identities) {
       const har = path.join(reports, `${who.replace(/ /g, '-')}.har`);
-      const status = await runSchemathesis(token, har);
+      const status = await runSchemathesis(base, token, har);
       const made = JSON.parse(readFileSync(har, 'utf8')).log.entries.length;
       requests += made;
       console.log(`fuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
       failed ||= status !== 0;
     }
   } finally {
-    app.kill('SIGTERM');
-    await new Promise((resolve) => app.once('exit', resolve));
+    await app?.stop();
     await database.stop();
   }
   if (requests < minimum) {
@@ -89,15 +88,13 @@ function run(command, args) {
   }
 }
 
+/** The built app on a free port, its log (errors only) shown as it comes. */
 function startApp(mongoUri) {
-  return spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
-    env: {
-      ...process.env,
+  return startAppProcess(
+    {
       NODE_ENV: 'test',
       MONGODB_URI: mongoUri,
       MASTER_DB_NAME: 'fuzz_master',
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'error',
       BCRYPT_COST: '10',
       // Let the fuzzer reach past the login limit, which the e2e suite covers on its own.
@@ -105,13 +102,13 @@ function startApp(mongoUri) {
       SUPERADMIN_EMAIL: SUPERADMIN.email,
       SUPERADMIN_PASSWORD: SUPERADMIN.password,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+    { echo: true },
+  );
 }
 
-function runSchemathesis(token, harPath) {
+function runSchemathesis(base, token, harPath) {
   const examples = process.env.FUZZ_MAX_EXAMPLES ?? '50';
-  const args = ['run', `${BASE}/docs-json`, '--checks', CHECKS, '--max-examples', examples, '--workers', '2'];
+  const args = ['run', `${base}/docs-json`, '--checks', CHECKS, '--max-examples', examples, '--workers', '2'];
   args.push('--report', 'har', '--report-har-path', harPath, '--no-color', '--seed', '1');
   if (token) {
     args.push('--header', `Authorization: Bearer ${token}`);
@@ -126,40 +123,25 @@ function runSchemathesis(token, harPath) {
   return new Promise((resolve) => fuzzer.once('close', (code) => resolve(code ?? 1)));
 }
 
-async function adminToken() {
-  await post('/org/create', { organization_name: 'Fuzz Org', ...ADMIN });
-  return login(ADMIN);
+async function adminToken(base) {
+  await post(base, '/org/create', { organization_name: 'Fuzz Org', ...ADMIN });
+  return login(base, ADMIN);
 }
 
-async function login(credentials) {
-  const response = await post('/admin/login', credentials);
+async function login(base, credentials) {
+  const response = await post(base, '/admin/login', credentials);
   if (!response.ok) {
     throw new Error(`login of ${credentials.email} failed: ${response.status}`);
   }
   return (await response.json()).access_token;
 }
 
-function post(pathName, body) {
-  return fetch(`${BASE}${pathName}`, {
+function post(base, pathName, body) {
+  return fetch(`${base}${pathName}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-}
-
-async function waitForReady(app) {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (app.exitCode !== null) {
-      throw new Error(`the app exited with code ${app.exitCode} (is port ${PORT} taken?)`);
-    }
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the app did not become ready');
 }
 
 main().catch((error) => {

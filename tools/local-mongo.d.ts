@@ -18,5 +18,7 @@ export interface LocalMongoOptions {
 
 export function startLocalMongo(options?: LocalMongoOptions): Promise<LocalMongo>;
 export function javaAvailable(): boolean;
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number>;
 export const JAR: string;
 export const BUILD_COMMAND: string;

@@ -141,7 +141,8 @@ function runnableJar() {
 }
 
 /** Finds a free TCP port on 127.0.0.1. */
-function findFreePort() {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -284,10 +285,10 @@ function spawnJavaServer({ jar, port, dataFile, memory }) {
 async function startJavaServer({ port, dataFile, memory }) {
   await ensureJar();
   const jar = runnableJar();
-  // A port picked by findFreePort can be taken by someone else before the server binds it: retry then.
+  // A port picked by freePort can be taken by someone else before the server binds it: retry then.
   const attempts = port ? 1 : 3;
   for (let attempt = 1; ; attempt++) {
-    const actualPort = port || (await findFreePort());
+    const actualPort = port || (await freePort());
     const server = spawnJavaServer({ jar, port: actualPort, dataFile, memory });
     try {
       const listeningPort = await server.ready;
@@ -369,7 +370,7 @@ async function startLocalMongo({ port = 0, dataFile, memory, log } = {}) {
   return startJavaServer({ port: Number(port), dataFile: file, memory: !file });
 }
 
-module.exports = { startLocalMongo, javaAvailable, JAR, BUILD_COMMAND: `mvn ${BUILD_ARGS.join(' ')}` };
+module.exports = { startLocalMongo, javaAvailable, freePort, JAR, BUILD_COMMAND: `mvn ${BUILD_ARGS.join(' ')}` };
 
 // ---- CLI --------------------------------------------------------------------------------------------------
 

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm start`: runs the built app. With no MONGODB_URI (in the environment or .env), it first starts
- * a local MongoDB wire-protocol server keeping its data in .data/, so a newcomer needs nothing else.
+ * `npm start`: brings dist/ up to date with src/ (tools/build.js), then runs it. With no MONGODB_URI
+ * (in the environment or .env), it first starts a local MongoDB wire-protocol server keeping its data
+ * in .data/, so a newcomer needs nothing else.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { build, DIST } = require('./build');
 const { startLocalMongo } = require('./local-mongo');
 
 const ROOT = path.join(__dirname, '..');
 const DATA_FILE = path.join(ROOT, '.data', 'mongo.mv');
 
 async function main() {
+  await build();
   const envFile = path.join(ROOT, '.env');
   if (fs.existsSync(envFile)) {
     process.loadEnvFile(envFile);
@@ -25,7 +28,7 @@ async function main() {
     env.MONGODB_URI = database.uri;
     console.error(`MONGODB_URI is not set: using a local MongoDB-wire server at ${database.uri} (data in .data/)`);
   }
-  const app = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { env, stdio: 'inherit', cwd: ROOT });
+  const app = spawn(process.execPath, [path.join(DIST, 'main.js')], { env, stdio: 'inherit', cwd: ROOT });
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => app.kill(signal));
   }

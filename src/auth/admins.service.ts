@@ -1,10 +1,12 @@
 import { ConflictException, Injectable, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { normalizeEmail } from '../common/email';
 import { isDuplicateKeyError } from '../common/mongo-errors';
+import { TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { Admin, AdminRole } from './schemas/admin.schema';
 
-export interface NewOrganizationAdmin {
+interface NewOrganizationAdmin {
   id: Types.ObjectId;
   email: string;
   passwordHash: string;
@@ -58,9 +60,11 @@ export class AdminsService implements OnModuleInit {
     return new Map(admins.map((admin) => [admin._id.toString(), admin.email]));
   }
 
-  async isEmailTakenByAnother(email: string, adminId: Types.ObjectId): Promise<boolean> {
-    const owner = await this.admins.exists({ email: normalizeEmail(email), _id: { $ne: adminId } });
-    return owner !== null;
+  /** Refuses an email that belongs to another admin, before anything changes. */
+  async assertEmailFree(email: string, adminId: Types.ObjectId): Promise<void> {
+    if ((await this.admins.exists({ email: normalizeEmail(email), _id: { $ne: adminId } })) !== null) {
+      throw new ConflictException(EMAIL_TAKEN);
+    }
   }
 
   /** One atomic update: the new credentials and the revocation of every older token. */
@@ -73,7 +77,7 @@ export class AdminsService implements OnModuleInit {
       this.admins.updateOne({ _id: adminId }, { $set: set, $inc: { token_version: 1 } }).exec(),
     );
     if (matchedCount === 0) {
-      throw new NotFoundException('Organization not found');
+      throw new NotFoundException(TENANT_NOT_FOUND);
     }
   }
 
@@ -102,8 +106,4 @@ export class AdminsService implements OnModuleInit {
       throw isDuplicateKeyError(error) ? new ConflictException(EMAIL_TAKEN) : error;
     }
   }
-}
-
-function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
 }

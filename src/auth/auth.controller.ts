@@ -10,13 +10,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAuth } from '../common/decorators/api-auth.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
-import { CurrentAdmin } from '../common/decorators/current-admin.decorator';
-import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
+import { envelope } from '../common/envelope';
 import { LoginThrottlerGuard } from '../throttling/login-throttler.guard';
 import { AuthService } from './auth.service';
 import type { AuthenticatedAdmin } from './authenticated-admin';
+import { Auth } from './decorators/auth.decorator';
+import { CurrentAdmin } from './decorators/current-admin.decorator';
+import { Public } from './decorators/public.decorator';
 import { CurrentAdminEnvelopeDto } from './dto/current-admin.dto';
 import { LoginDto } from './dto/login.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
@@ -27,6 +28,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @Public()
   @UseGuards(LoginThrottlerGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
@@ -42,12 +44,10 @@ export class AuthController {
   }
 
   @Get('me')
-  @UseGuards(JwtAuthGuard)
-  @ApiAuth()
+  @Auth()
   @ApiOperation({ summary: 'The admin behind the token' })
   @ApiOkResponse({ type: CurrentAdminEnvelopeDto })
-  @ApiProblems(401)
   me(@CurrentAdmin() admin: AuthenticatedAdmin): CurrentAdminEnvelopeDto {
-    return { success: true, message: 'Current admin retrieved', data: this.auth.describe(admin) };
+    return envelope('Current admin retrieved', this.auth.describe(admin));
   }
 }

@@ -1,15 +1,13 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import { Environment } from '../config/environment';
-import { Organization } from '../organizations/schemas/organization.schema';
+import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { AdminsService } from './admins.service';
-import { AccessTokenClaims, AuthenticatedAdmin, TOKEN_USABLE_STATES } from './authenticated-admin';
+import { AccessTokenClaims, AuthenticatedAdmin } from './authenticated-admin';
 import { CurrentAdminDto } from './dto/current-admin.dto';
-import { JwtSecret } from './jwt-secret';
 import { TokenResponseDto } from './dto/token-response.dto';
+import { JwtSecret } from './jwt-secret';
 import { PasswordService } from './password.service';
 
 const WRONG_CREDENTIALS = 'Invalid email or password';
@@ -24,7 +22,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly jwt: JwtService,
     private readonly secret: JwtSecret,
-    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly registry: TenantRegistry,
   ) {
     this.expiresInSeconds = config.get('JWT_EXPIRES_IN_SECONDS', { infer: true });
   }
@@ -36,10 +34,8 @@ export class AuthService {
     if (!admin || !passwordMatches) {
       throw new UnauthorizedException(WRONG_CREDENTIALS);
     }
-    const organization = admin.organization_id
-      ? await this.organizations.findById(admin.organization_id).lean().exec()
-      : null;
-    if (admin.organization_id && (!organization || !TOKEN_USABLE_STATES.has(organization.state))) {
+    const organization = admin.organization_id ? await this.registry.findForToken(admin.organization_id) : null;
+    if (admin.organization_id && !organization) {
       throw new UnauthorizedException(WRONG_CREDENTIALS);
     }
     const claims: AccessTokenClaims = {

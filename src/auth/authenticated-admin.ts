@@ -21,6 +21,3 @@ export interface AccessTokenClaims {
   role: AdminRole;
   ver: number;
 }
-
-/** Tokens of an organization that is being created or deleted no longer open anything. */
-export const TOKEN_USABLE_STATES: ReadonlySet<TenantState> = new Set([TenantState.Active, TenantState.Renaming]);

@@ -1,13 +1,12 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { PassportStrategy } from '@nestjs/passport';
-import { isValidObjectId, Model } from 'mongoose';
+import { isValidObjectId } from 'mongoose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Organization } from '../organizations/schemas/organization.schema';
-import { tenantOf } from '../organizations/organization-tenant';
+import { tenantOf } from '../tenancy/organization-tenant';
+import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { AdminsService } from './admins.service';
+import { AccessTokenClaims, AdminOrganization, AuthenticatedAdmin } from './authenticated-admin';
 import { JwtSecret } from './jwt-secret';
-import { AccessTokenClaims, AdminOrganization, AuthenticatedAdmin, TOKEN_USABLE_STATES } from './authenticated-admin';
 import { AdminRole } from './schemas/admin.schema';
 
 const INVALID_TOKEN = 'Invalid or expired token';
@@ -17,7 +16,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     secret: JwtSecret,
     private readonly admins: AdminsService,
-    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly registry: TenantRegistry,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -57,8 +56,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   }
 
   private async loadOrganization(id: string): Promise<AdminOrganization | null> {
-    const organization = await this.organizations.findById(id).lean().exec();
-    if (!organization || !TOKEN_USABLE_STATES.has(organization.state)) {
+    const organization = await this.registry.findForToken(id);
+    if (!organization) {
       return null;
     }
     return { ...tenantOf(organization), name: organization.organization_name, state: organization.state };

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 
-export const PASSWORD_MIN_CHARACTERS = 8;
+const PASSWORD_MIN_CHARACTERS = 8;
 /** bcrypt silently ignores every byte past the 72nd, so longer passwords are refused outright. */
 export const PASSWORD_MAX_BYTES = 72;
 

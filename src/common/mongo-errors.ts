@@ -1,7 +1,7 @@
 import { isNativeError } from 'node:util/types';
 import { mongo } from 'mongoose';
 
-const DUPLICATE_KEY = 11000;
+export const DUPLICATE_KEY = 11000;
 const NAMESPACE_NOT_FOUND = 26;
 
 /** Errors that mean "the database cannot be reached right now", as opposed to a bad request. */

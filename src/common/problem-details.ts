@@ -17,7 +17,7 @@ export interface ProblemDetails {
   errors?: FieldError[];
 }
 
-export interface Problem {
+interface Problem {
   body: ProblemDetails;
   retryAfterSeconds?: number;
 }

@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsString, ValidateNested } from 'class-validator';
+import { IsEmail, IsInt, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { Optional } from './decorators/optional.decorator';
 import { FieldError } from './problem-details';
 import { createValidationPipe } from './validation';
 
@@ -30,15 +31,36 @@ class SignupDto {
   contacts: ContactDto[];
 }
 
+class AccountDto {
+  @IsEmail()
+  @MaxLength(254)
+  @IsString()
+  email: string;
+
+  @Optional()
+  @IsString()
+  @MaxLength(10)
+  nickname?: string;
+
+  @IsOptional()
+  @IsInt()
+  age?: number;
+
+  @ValidateIf((account: AccountDto) => account.nickname === undefined)
+  @IsString()
+  @MaxLength(10)
+  display_name?: string;
+}
+
 const VALID = { name: 'Acme', seats: 3, address: { city: 'Oslo' }, contacts: [{ email: 'a@acme.com' }] };
 
-function run(value: unknown): Promise<unknown> {
-  return createValidationPipe().transform(value, { type: 'body', metatype: SignupDto });
+function run(value: unknown, metatype: new () => object = SignupDto): Promise<unknown> {
+  return createValidationPipe().transform(value, { type: 'body', metatype });
 }
 
 /** The field errors the pipe reports for `value`; fails the test if the pipe lets it through. */
-async function fieldErrors(value: unknown): Promise<FieldError[]> {
-  const exception = await run(value).then(
+async function fieldErrors(value: unknown, metatype?: new () => object): Promise<FieldError[]> {
+  const exception = await run(value, metatype).then(
     () => {
       throw new Error(`expected ${JSON.stringify(value)} to be refused`);
     },
@@ -104,5 +126,56 @@ describe('createValidationPipe', () => {
     for (const body of [undefined, null, 'Acme', [VALID]]) {
       expect((await fieldErrors(body)).map((error) => error.field)).toContain('name');
     }
+  });
+
+  describe('a missing field', () => {
+    it('gets exactly one message, "<field> is required", whatever its rules', async () => {
+      expect(await fieldErrors({}, AccountDto)).toEqual([
+        { field: 'email', message: 'email is required' },
+        { field: 'display_name', message: 'display_name is required' },
+      ]);
+      expect(await fieldErrors({ ...VALID, name: undefined, seats: undefined })).toEqual([
+        { field: 'name', message: 'name is required' },
+        { field: 'seats', message: 'seats is required' },
+      ]);
+    });
+
+    it('is required at its own path, nested or in an array', async () => {
+      expect(await fieldErrors({ ...VALID, address: {}, contacts: [{ email: 'a@acme.com' }, {}] })).toEqual([
+        { field: 'address.city', message: 'city is required' },
+        { field: 'contacts.1.email', message: 'email is required' },
+      ]);
+    });
+
+    it('is no error at all when the field is optional', async () => {
+      await expect(run({ email: 'a@acme.com', nickname: 'al' }, AccountDto)).resolves.toBeInstanceOf(AccountDto);
+      await expect(run({ email: 'a@acme.com', display_name: 'Al' }, AccountDto)).resolves.toBeInstanceOf(AccountDto);
+    });
+
+    it('is told apart from a present but wrong value, which keeps its specific messages', async () => {
+      const errors = await fieldErrors({ email: 'x'.repeat(300), nickname: null, age: 'old' }, AccountDto);
+      expect(errors).toEqual(
+        expect.arrayContaining([
+          { field: 'email', message: 'email must be an email' },
+          { field: 'email', message: 'email must be shorter than or equal to 254 characters' },
+          { field: 'nickname', message: 'nickname must be a string' },
+          { field: 'age', message: 'age must be an integer number' },
+        ]),
+      );
+      expect(errors.map((error) => error.message).filter((message) => message.endsWith('is required'))).toEqual([]);
+    });
+
+    it('reports a whole missing body as every required field missing, once each', async () => {
+      expect(await fieldErrors(undefined, AccountDto)).toEqual([
+        { field: 'email', message: 'email is required' },
+        { field: 'display_name', message: 'display_name is required' },
+      ]);
+    });
+
+    it('never turns an unknown field into a required one', async () => {
+      expect(await fieldErrors({ email: 'a@acme.com', nickname: 'al', role: 'root' }, AccountDto)).toEqual([
+        { field: 'role', message: 'property role should not exist' },
+      ]);
+    });
   });
 });

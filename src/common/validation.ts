@@ -21,18 +21,39 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new BadRequestException({ message: 'Request validation failed', errors: flatten(errors) }),
+    // The value tells a missing field from a wrong one; it never leaves flatten() below.
+    validationError: { target: false, value: true },
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 }
 
+/** The 400 of a request that breaks field rules, whether the pipe or a handler found them. */
+export function validationFailed(errors: FieldError[]): BadRequestException {
+  return new BadRequestException({ message: 'Request validation failed', errors });
+}
+
+/**
+ * One `{field, message}` per broken rule, with dotted paths for nested fields; except that a missing
+ * field gets exactly one message, `<field> is required`, rather than every rule its absent value
+ * breaks ("email must be an email", "email must be shorter than..."). Optional fields (@Optional,
+ * @IsOptional, @ValidateIf) are not validated when absent, so an error on an undefined value always
+ * means a required field is missing.
+ */
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
+    if (isMissing(error)) {
+      return [{ field, message: `${error.property} is required` }];
+    }
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
+}
+
+/** A rule broken by an absent value; an unknown property (whitelist) is never "required". */
+function isMissing(error: ValidationError): boolean {
+  const rules = Object.keys(error.constraints ?? {});
+  return error.value === undefined && rules.length > 0 && !rules.includes('whitelistValidation');
 }
 
 /** Iterative, so that the check itself cannot overflow the stack. */

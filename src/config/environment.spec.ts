@@ -46,7 +46,32 @@ describe('validateEnvironment', () => {
   });
 
   it('refuses a BCRYPT_COST below 10', () => {
-    expect(problemsOf({ MONGODB_URI: URI, BCRYPT_COST: '9' })).toMatch(/BCRYPT_COST must not be less than 10/);
+    expect(problemsOf({ MONGODB_URI: URI, BCRYPT_COST: '9' })).toMatch(
+      /BCRYPT_COST must be a whole number from 10 to 15/,
+    );
+  });
+
+  it('gives an invalid number one line: its range, not one message per broken rule', () => {
+    for (const PORT of ['abc', '-1', '65536', '80.5', '1e3']) {
+      expect(problemsOf({ MONGODB_URI: URI, PORT })).toBe(
+        'Invalid configuration: PORT must be a whole number from 0 to 65535',
+      );
+    }
+    expect(problemsOf({ MONGODB_URI: URI, LOGIN_RATE_LIMIT: '0' })).toBe(
+      'Invalid configuration: LOGIN_RATE_LIMIT must be a whole number of at least 1',
+    );
+    expect(validateEnvironment({ MONGODB_URI: URI, PORT: '0' }).PORT).toBe(0);
+    expect(validateEnvironment({ MONGODB_URI: URI, PORT: '65535' }).PORT).toBe(65535);
+  });
+
+  it('gives one message per invalid setting', () => {
+    const message = problemsOf({ MONGODB_URI: URI, PORT: 'abc', DB_TIMEOUT_MS: 'soon', LOG_LEVEL: 'loud' });
+    expect(message.split('\n')).toEqual([
+      'Invalid configuration:',
+      ' - PORT must be a whole number from 0 to 65535',
+      ' - DB_TIMEOUT_MS must be a whole number from 100 to 60000',
+      expect.stringMatching(/^ - LOG_LEVEL must be one of the following values: /),
+    ]);
   });
 
   it('accepts only collection or database as TENANCY_MODE', () => {

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsEmail, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsEmail, IsEnum, IsIn, IsOptional, IsString, Matches, ValidateBy, validateSync } from 'class-validator';
 import { passwordProblem } from '../auth/password-policy';
 import { WholeNumber } from '../common/decorators/whole-number.decorator';
 
@@ -14,10 +14,7 @@ export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV = 'development';
 
-  @WholeNumber()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @WholeNumberSetting(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -35,21 +32,15 @@ export class Environment {
   @IsEnum(TenancyMode)
   TENANCY_MODE = TenancyMode.Collection;
 
-  /** Required in production; elsewhere a random secret is made at each start. */
+  /** Required in production; in development a generated one is kept in .data/jwt-secret (see JwtSecret). */
   @IsOptional()
   @IsString()
   JWT_SECRET?: string;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(60)
-  @Max(7 * 24 * 3600)
+  @WholeNumberSetting(60, 7 * 24 * 3600)
   JWT_EXPIRES_IN_SECONDS = 1800;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(10)
-  @Max(15)
+  @WholeNumberSetting(10, 15)
   BCRYPT_COST = 12;
 
   @IsOptional()
@@ -60,29 +51,17 @@ export class Environment {
   @IsString()
   SUPERADMIN_PASSWORD?: string;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(100)
-  @Max(60000)
+  @WholeNumberSetting(100, 60000)
   DB_TIMEOUT_MS = 3000;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(1024)
-  @Max(10 * 1024 * 1024)
+  @WholeNumberSetting(1024, 10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 16 * 1024;
 
   /** How long a client may take to send its whole request, and leave an answer unread (the service's own time does not count). */
-  @WholeNumber()
-  @IsInt()
-  @Min(1000)
-  @Max(600_000)
+  @WholeNumberSetting(1000, 600_000)
   REQUEST_TIMEOUT_MS = 30000;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @WholeNumberSetting(100, 600_000)
   OPERATION_LEASE_MS = 30000;
 
   /** Shares rate-limit counters between instances; without it each instance counts alone. */
@@ -90,15 +69,10 @@ export class Environment {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(1)
+  @WholeNumberSetting(1)
   LOGIN_RATE_LIMIT = 10;
 
-  @WholeNumber()
-  @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @WholeNumberSetting(1, 86_400)
   LOGIN_RATE_WINDOW_SECONDS = 60;
 
   /**
@@ -119,18 +93,48 @@ export class Environment {
   LOG_LEVEL = 'info';
 }
 
-/** Validates process.env once at start-up; any problem stops the start with every message at once. */
+/**
+ * Validates process.env once at start-up; any problem stops the start with every message at once,
+ * one message per invalid setting.
+ */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const definedOnly = Object.fromEntries(
     Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
   );
   const env = plainToInstance(Environment, definedOnly, { exposeDefaultValues: true });
-  const problems = validateSync(env, { whitelist: false }).flatMap((error) => Object.values(error.constraints ?? {}));
+  const problems = validateSync(env, { whitelist: false }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).slice(0, 1),
+  );
   problems.push(...crossFieldProblems(env));
+  if (problems.length === 1) {
+    throw new Error(`Invalid configuration: ${problems[0]}`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n - ${problems.join('\n - ')}`);
   }
   return env;
+}
+
+/**
+ * A whole number within bounds, from plain decimal digits only (`1e3`, `0x10` and `-1` stay strings),
+ * as one rule with one message: `PORT=abc` is told the range once, not "not an integer", "less than
+ * 0" and "greater than 65535" at the same time.
+ */
+function WholeNumberSetting(min: number, max?: number): PropertyDecorator {
+  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+  const validate = ValidateBy({
+    name: 'wholeNumberSetting',
+    constraints: [min, max],
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'number' && Number.isInteger(value) && value >= min && (max === undefined || value <= max),
+      defaultMessage: (args) => `${args?.property} must be a whole number ${range}`,
+    },
+  });
+  return (target, property) => {
+    WholeNumber()(target, property);
+    validate(target, property);
+  };
 }
 
 function crossFieldProblems(env: Environment): string[] {

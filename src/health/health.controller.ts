@@ -1,11 +1,13 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
+import { Public } from '../auth/decorators/public.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { DatabaseHealthIndicator } from './database.health';
 import { HealthDto } from './dto/health.dto';
 
 @ApiTags('Health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,11 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import { Environment } from '../config/environment';
-import { TenantState } from '../tenancy/tenant';
+import { Organization } from '../tenancy/schemas/organization.schema';
+import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
-import { Organization, PendingOperation } from './schemas/organization.schema';
 
 /**
  * Finishes or undoes operations whose instance died: at start-up, then once per lease period.
@@ -19,7 +17,7 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
   private running?: Promise<void>;
 
   constructor(
-    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly registry: TenantRegistry,
     private readonly lifecycle: OrganizationLifecycleService,
     config: ConfigService<Environment, true>,
   ) {
@@ -45,10 +43,7 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
 
   private async sweepOnce(): Promise<void> {
     try {
-      const expired = await this.organizations
-        .find({ state: { $ne: TenantState.Active }, 'operation.lease_until': { $lt: new Date() } })
-        .lean()
-        .exec();
+      const expired = await this.registry.findExpiredOperations();
       for (const organization of expired) {
         await this.takeOver(organization);
       }
@@ -57,29 +52,16 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     }
   }
 
-  /** Takes the operation with a new id, so that its stalled owner, should it wake, stops at its next step. */
   private async takeOver(organization: Organization): Promise<void> {
-    const { id, lease_until } = this.lifecycle.newOwnership();
-    const taken = await this.organizations
-      .findOneAndUpdate(
-        {
-          _id: organization._id,
-          'operation.id': organization.operation?.id,
-          'operation.lease_until': { $lt: new Date() },
-        },
-        { $set: { 'operation.id': id, 'operation.lease_until': lease_until } },
-        { returnDocument: 'after' },
-      )
-      .lean()
-      .exec();
-    if (!taken?.operation) {
+    const taken = await this.registry.takeOver(organization);
+    if (!taken) {
       return;
     }
     this.logger.log(`Resuming ${taken.operation.kind} of organization ${taken.slug}`);
     await this.lifecycle
-      .resume(taken as Organization & { operation: PendingOperation })
+      .resume(taken)
       .catch((error: Error) =>
-        this.logger.warn(`Could not resume ${taken.operation?.kind} of ${taken.slug} yet: ${error.message}`),
+        this.logger.warn(`Could not resume ${taken.operation.kind} of ${taken.slug} yet: ${error.message}`),
       );
   }
 }

@@ -4,48 +4,38 @@ import {
   ForbiddenException,
   Injectable,
   NotFoundException,
-  OnModuleInit,
 } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import { AdminsService } from '../auth/admins.service';
 import { AuthenticatedAdmin } from '../auth/authenticated-admin';
 import { PasswordService } from '../auth/password.service';
 import { AdminRole } from '../auth/schemas/admin.schema';
+import { tenantOf } from '../tenancy/organization-tenant';
+import { Organization } from '../tenancy/schemas/organization.schema';
+import { TENANT_BUSY, TENANT_EXISTS, TENANT_NOT_FOUND, TenantState } from '../tenancy/tenant';
 import { TenantConnectionService } from '../tenancy/tenant-connection.service';
-import { TenantState } from '../tenancy/tenant';
+import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { ListOrganizationsQueryDto } from './dto/list-organizations-query.dto';
 import { DeletedOrganizationDto, OrganizationDto, OrganizationPageDto } from './dto/organization.dto';
 import { UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
-import { ORGANIZATION_BUSY, ORGANIZATION_EXISTS, OrganizationLifecycleService } from './organization-lifecycle.service';
-import { tenantOf } from './organization-tenant';
-import { Organization } from './schemas/organization.schema';
-
-/** An organization being created is not visible yet; one being renamed or deleted still is. */
-const VISIBLE = { state: { $ne: TenantState.Creating } };
+import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
 @Injectable()
-export class OrganizationsService implements OnModuleInit {
+export class OrganizationsService {
   constructor(
-    @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
+    private readonly registry: TenantRegistry,
     private readonly lifecycle: OrganizationLifecycleService,
     private readonly admins: AdminsService,
     private readonly passwords: PasswordService,
     private readonly tenancy: TenantConnectionService,
   ) {}
 
-  /** The unique slug indexes must exist before two creates can race. */
-  async onModuleInit(): Promise<void> {
-    await this.organizations.init();
-  }
-
   async create(dto: CreateOrganizationDto): Promise<OrganizationDto> {
     const slug = toSlug(dto.organization_name);
     // A cheap read spares the bcrypt hash for a name that is plainly taken; the unique index still decides races.
-    if (await this.isSlugClaimed(slug)) {
-      throw new ConflictException(ORGANIZATION_EXISTS);
+    if (await this.registry.isSlugClaimed(slug)) {
+      throw new ConflictException(TENANT_EXISTS);
     }
     const organization = await this.lifecycle.create({
       name: dto.organization_name,
@@ -61,20 +51,12 @@ export class OrganizationsService implements OnModuleInit {
     return this.toDto(organization, await this.adminEmailFor(organization, viewer));
   }
 
-  async list(viewer: AuthenticatedAdmin, query: ListOrganizationsQueryDto): Promise<OrganizationPageDto> {
-    if (viewer.role !== AdminRole.Superadmin) {
-      throw new ForbiddenException('Only a superadmin may list organizations');
-    }
-    const [organizations, total] = await Promise.all([
-      this.organizations
-        .find(VISIBLE)
-        .sort({ slug: 1 })
-        .skip((query.page - 1) * query.limit)
-        .limit(query.limit)
-        .lean()
-        .exec(),
-      this.organizations.countDocuments(VISIBLE).exec(),
-    ]);
+  /** Every organization, for a superadmin (the route's access rule). */
+  async list(query: ListOrganizationsQueryDto): Promise<OrganizationPageDto> {
+    const { items: organizations, total } = await this.registry.listVisible(
+      (query.page - 1) * query.limit,
+      query.limit,
+    );
     const emails = await this.admins.emailsById(organizations.map((organization) => organization.admin_id));
     const items = organizations.map((organization) =>
       this.toDto(organization, emails.get(organization.admin_id.toString())),
@@ -90,17 +72,10 @@ export class OrganizationsService implements OnModuleInit {
     }
     await this.refuseKnownConflicts(current, dto);
     const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
-    const changeCredentials = async () => {
-      if (dto.email !== undefined || passwordHash !== undefined) {
-        await this.admins.changeCredentials(current.admin_id, { email: dto.email, passwordHash });
-      }
-    };
-    let updated = current;
-    if (newName === undefined) {
-      await changeCredentials();
-    } else {
-      updated = await this.lifecycle.rename(current, { name: newName, slug: toSlug(newName) }, changeCredentials);
-    }
+    const updated = await this.lifecycle.update(current, {
+      rename: newName === undefined ? undefined : { name: newName, slug: toSlug(newName) },
+      credentials: { email: dto.email, passwordHash },
+    });
     return this.toDto(updated, await this.adminEmailFor(updated, viewer, true));
   }
 
@@ -123,25 +98,18 @@ export class OrganizationsService implements OnModuleInit {
   /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */
   private async refuseKnownConflicts(current: Organization, dto: UpdateOrganizationDto): Promise<void> {
     const newSlug = dto.new_organization_name === undefined ? undefined : toSlug(dto.new_organization_name);
-    if (newSlug !== undefined && newSlug !== current.slug && (await this.isSlugClaimed(newSlug))) {
-      throw new ConflictException(ORGANIZATION_EXISTS);
+    if (newSlug !== undefined && newSlug !== current.slug && (await this.registry.isSlugClaimed(newSlug))) {
+      throw new ConflictException(TENANT_EXISTS);
     }
-    if (dto.email !== undefined && (await this.admins.isEmailTakenByAnother(dto.email, current.admin_id))) {
-      throw new ConflictException('An admin with this email already exists');
+    if (dto.email !== undefined) {
+      await this.admins.assertEmailFree(dto.email, current.admin_id);
     }
-  }
-
-  private async isSlugClaimed(slug: string): Promise<boolean> {
-    return (await this.organizations.exists({ claimed_slugs: slug }).exec()) !== null;
   }
 
   private async findByName(name: string): Promise<Organization> {
-    const organization = await this.organizations
-      .findOne({ slug: toSlug(name), ...VISIBLE })
-      .lean()
-      .exec();
+    const organization = await this.registry.findVisibleBySlug(toSlug(name));
     if (!organization) {
-      throw new NotFoundException('Organization not found');
+      throw new NotFoundException(TENANT_NOT_FOUND);
     }
     return organization;
   }
@@ -152,7 +120,7 @@ export class OrganizationsService implements OnModuleInit {
       throw new ForbiddenException('You may only manage your own organization');
     }
     if (organization.state !== TenantState.Active) {
-      throw new ConflictException(ORGANIZATION_BUSY);
+      throw new ConflictException(TENANT_BUSY);
     }
     return organization;
   }

@@ -1,11 +1,15 @@
 import { Global, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { Organization, OrganizationSchema } from './schemas/organization.schema';
 import { TenantConnectionService } from './tenant-connection.service';
+import { TenantRegistry } from './tenant-registry.service';
 import { TenantStorageService } from './tenant-storage.service';
 
 /** Global so that any feature module can ask for tenant-scoped models without re-importing it. */
 @Global()
 @Module({
-  providers: [TenantConnectionService, TenantStorageService],
-  exports: [TenantConnectionService, TenantStorageService],
+  imports: [MongooseModule.forFeature([{ name: Organization.name, schema: OrganizationSchema }])],
+  providers: [TenantRegistry, TenantConnectionService, TenantStorageService],
+  exports: [TenantRegistry, TenantConnectionService, TenantStorageService],
 })
 export class TenancyModule {}

@@ -2,7 +2,8 @@ import { ConflictException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Connection, Schema, Types } from 'mongoose';
 import { Environment, TenancyMode } from '../config/environment';
-import { defineTenantEntity, Tenant, TENANT_REGISTRY_COLLECTION } from './tenant';
+import { defineTenantEntity, Tenant, TENANT_BUSY } from './tenant';
+import { TenantRegistry } from './tenant-registry.service';
 import { TenantConnectionService } from './tenant-connection.service';
 
 interface FakeDb {
@@ -31,9 +32,16 @@ function fakeDb(name: string): FakeDb {
   return db;
 }
 
-/** A stand-in for the shared Mongoose connection, whose useDb caches one FakeDb per database name. */
-function fakeConnection(matchedCount = 1) {
-  const updateOne = jest.fn().mockResolvedValue({ matchedCount });
+/**
+ * A stand-in for the shared Mongoose connection, whose useDb caches one FakeDb per database name,
+ * and for the registry, which records entities (or refuses, as for an organization no longer active).
+ */
+function fakeConnection(recorded = true) {
+  const recordEntity = jest.fn(async () => {
+    if (!recorded) {
+      throw new ConflictException(TENANT_BUSY);
+    }
+  });
   const tenantDbs = new Map<string, FakeDb>();
   const connection = {
     ...fakeDb('master_db'),
@@ -42,15 +50,15 @@ function fakeConnection(matchedCount = 1) {
       return Object.fromEntries(tenantDbs);
     },
     removeDb: jest.fn((name: string) => tenantDbs.delete(name)),
-    collection: jest.fn(() => ({ updateOne })),
   };
-  return { connection, updateOne, tenantDbs };
+  return { connection, recordEntity, tenantDbs };
 }
 
-function serviceFor(mode: TenancyMode, connection: ReturnType<typeof fakeConnection>['connection']) {
+function serviceFor(mode: TenancyMode, fake: ReturnType<typeof fakeConnection>) {
   const settings: Partial<Environment> = { TENANCY_MODE: mode, MASTER_DB_NAME: 'master_db' };
   const config = { get: (key: keyof Environment) => settings[key] } as unknown as ConfigService<Environment, true>;
-  return new TenantConnectionService(connection as unknown as Connection, config);
+  const registry = { recordEntity: fake.recordEntity } as unknown as TenantRegistry;
+  return new TenantConnectionService(fake.connection as unknown as Connection, registry, config);
 }
 
 function tenant(entities: string[] = []): Tenant {
@@ -59,8 +67,9 @@ function tenant(entities: string[] = []): Tenant {
 
 describe('TenantConnectionService in collection mode', () => {
   it('names and collects the default model org_x and an entity model org_x__notes', async () => {
-    const { connection } = fakeConnection();
-    const service = serviceFor(TenancyMode.Collection, connection);
+    const fake = fakeConnection();
+    const { connection } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
     const org = tenant(['notes']);
 
     expect(await service.model(org, DEFAULT)).toMatchObject({ modelName: 'org_x', collectionName: 'org_x' });
@@ -73,8 +82,9 @@ describe('TenantConnectionService in collection mode', () => {
   });
 
   it('compiles each model once and returns the same instance afterwards, even to concurrent callers', async () => {
-    const { connection } = fakeConnection();
-    const service = serviceFor(TenancyMode.Collection, connection);
+    const fake = fakeConnection();
+    const { connection } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
     const org = tenant();
 
     const [first, concurrent] = await Promise.all([service.model(org, NOTES), service.model(org, NOTES)]);
@@ -85,43 +95,43 @@ describe('TenantConnectionService in collection mode', () => {
     expect(connection.model).toHaveBeenCalledTimes(1);
   });
 
-  it('records a new entity on the active organization with $addToSet before compiling its model', async () => {
-    const { connection, updateOne } = fakeConnection();
-    const service = serviceFor(TenancyMode.Collection, connection);
+  it('records a new entity in the registry before compiling its model', async () => {
+    const fake = fakeConnection();
+    const { connection, recordEntity } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
     const org = tenant();
 
     await service.model(org, NOTES);
 
-    expect(connection.collection).toHaveBeenCalledWith(TENANT_REGISTRY_COLLECTION);
-    expect(updateOne).toHaveBeenCalledWith(
-      { _id: new Types.ObjectId(org.id), state: 'active' },
-      { $addToSet: { entities: 'notes' } },
-    );
-    expect(updateOne.mock.invocationCallOrder[0]).toBeLessThan(connection.model.mock.invocationCallOrder[0]);
+    expect(recordEntity).toHaveBeenCalledWith(org.id, 'notes');
+    expect(recordEntity.mock.invocationCallOrder[0]).toBeLessThan(connection.model.mock.invocationCallOrder[0]);
   });
 
   it('records neither the default entity nor an entity the organization already lists', async () => {
-    const { connection, updateOne } = fakeConnection();
-    const service = serviceFor(TenancyMode.Collection, connection);
+    const fake = fakeConnection();
+    const { connection, recordEntity } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
 
     await service.model(tenant(['notes']), DEFAULT);
     await service.model(tenant(['notes']), NOTES);
 
-    expect(updateOne).not.toHaveBeenCalled();
+    expect(recordEntity).not.toHaveBeenCalled();
     expect(connection.model).toHaveBeenCalledTimes(2);
   });
 
   it('throws a ConflictException and compiles nothing when no active organization matched', async () => {
-    const { connection } = fakeConnection(0);
-    const service = serviceFor(TenancyMode.Collection, connection);
+    const fake = fakeConnection(false);
+    const { connection } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
 
     await expect(service.model(tenant(), NOTES)).rejects.toBeInstanceOf(ConflictException);
     expect(connection.model).not.toHaveBeenCalled();
   });
 
   it('release deletes the compiled models from the connection, so that the next call compiles again', async () => {
-    const { connection } = fakeConnection();
-    const service = serviceFor(TenancyMode.Collection, connection);
+    const fake = fakeConnection();
+    const { connection } = fake;
+    const service = serviceFor(TenancyMode.Collection, fake);
     const org = tenant(['notes']);
     const before = await service.model(org, NOTES);
     await service.model(org, DEFAULT);
@@ -137,7 +147,7 @@ describe('TenantConnectionService in collection mode', () => {
   });
 
   it('lists the default collection and every recorded entity in the master database', () => {
-    const service = serviceFor(TenancyMode.Collection, fakeConnection().connection);
+    const service = serviceFor(TenancyMode.Collection, fakeConnection());
     expect(service.collectionsOf({ storageName: 'org_x', entities: ['notes', 'tasks'] })).toEqual([
       { database: 'master_db', collection: 'org_x' },
       { database: 'master_db', collection: 'org_x__notes' },
@@ -148,8 +158,9 @@ describe('TenantConnectionService in collection mode', () => {
 
 describe('TenantConnectionService in database mode', () => {
   it('compiles models in the cached org_x database, in collections data and notes', async () => {
-    const { connection, tenantDbs } = fakeConnection();
-    const service = serviceFor(TenancyMode.Database, connection);
+    const fake = fakeConnection();
+    const { connection, tenantDbs } = fake;
+    const service = serviceFor(TenancyMode.Database, fake);
     const org = tenant(['notes']);
 
     const data = await service.model(org, DEFAULT);
@@ -162,8 +173,9 @@ describe('TenantConnectionService in database mode', () => {
   });
 
   it('release forgets the models of that database only, so that the next call compiles again', async () => {
-    const { connection, tenantDbs } = fakeConnection();
-    const service = serviceFor(TenancyMode.Database, connection);
+    const fake = fakeConnection();
+    const { connection, tenantDbs } = fake;
+    const service = serviceFor(TenancyMode.Database, fake);
     const org = tenant(['notes']);
     const before = await service.model(org, DEFAULT);
     await service.model(org, NOTES);
@@ -186,8 +198,9 @@ describe('TenantConnectionService in database mode', () => {
   it('drops the cached database handle a minute after release, unless the tenant is in use again', async () => {
     jest.useFakeTimers();
     try {
-      const { connection } = fakeConnection();
-      const service = serviceFor(TenancyMode.Database, connection);
+      const fake = fakeConnection();
+      const { connection } = fake;
+      const service = serviceFor(TenancyMode.Database, fake);
       await service.model(tenant(), DEFAULT);
       await service.model({ ...tenant(), storageName: 'org_y' }, DEFAULT);
 
@@ -205,7 +218,7 @@ describe('TenantConnectionService in database mode', () => {
   });
 
   it('lists the data collection and every recorded entity in the tenant database', () => {
-    const service = serviceFor(TenancyMode.Database, fakeConnection().connection);
+    const service = serviceFor(TenancyMode.Database, fakeConnection());
     expect(service.collectionsOf({ storageName: 'org_x', entities: ['notes'] })).toEqual([
       { database: 'org_x', collection: 'data' },
       { database: 'org_x', collection: 'notes' },

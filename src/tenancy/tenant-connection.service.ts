@@ -1,10 +1,11 @@
-import { ConflictException, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
-import { Connection, Model, Types } from 'mongoose';
+import { Connection, Model } from 'mongoose';
 import { Environment, TenancyMode } from '../config/environment';
 import { DEFAULT_DATABASE_COLLECTION, tenantCollectionName } from './storage-names';
-import { Tenant, TENANT_REGISTRY_COLLECTION, TenantEntity, TenantState, TenantStorage } from './tenant';
+import { Tenant, TenantEntity, TenantStorage } from './tenant';
+import { TenantRegistry } from './tenant-registry.service';
 
 /** Long enough for any request that picked up a model before a rename or delete to finish with it. */
 const DATABASE_HANDLE_GRACE_MS = 60_000;
@@ -31,6 +32,7 @@ export class TenantConnectionService implements OnModuleDestroy {
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
+    private readonly registry: TenantRegistry,
     config: ConfigService<Environment, true>,
   ) {
     this.mode = config.get('TENANCY_MODE', { infer: true });
@@ -43,7 +45,7 @@ export class TenantConnectionService implements OnModuleDestroy {
       return cached as Model<T>;
     }
     if (entity.name !== null && !tenant.entities.includes(entity.name)) {
-      await this.recordEntity(tenant, entity.name);
+      await this.registry.recordEntity(tenant.id, entity.name);
     }
     return this.compile(tenant.storageName, entity);
   }
@@ -106,18 +108,5 @@ export class TenantConnectionService implements OnModuleDestroy {
     }
     models.set(entity.name, model);
     return model;
-  }
-
-  /** Recorded before the first write, so that rename and delete always find the collection. */
-  private async recordEntity(tenant: Tenant, entity: string): Promise<void> {
-    const result = await this.connection
-      .collection(TENANT_REGISTRY_COLLECTION)
-      .updateOne(
-        { _id: new Types.ObjectId(tenant.id), state: TenantState.Active },
-        { $addToSet: { entities: entity } },
-      );
-    if (result.matchedCount === 0) {
-      throw new ConflictException('Organization is being changed or no longer exists; retry shortly');
-    }
   }
 }

@@ -1,15 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, mongo } from 'mongoose';
-import { isNamespaceNotFoundError } from '../common/mongo-errors';
+import { DUPLICATE_KEY, isNamespaceNotFoundError } from '../common/mongo-errors';
 import { TenancyMode } from '../config/environment';
 import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
 import { TenantStorage } from './tenant';
 
-const DUPLICATE_KEY = 11000;
-
 /** Resolves when the operation may go on; throws to stop it before it touches storage. */
-export type StepGuard = () => Promise<void>;
+type StepGuard = () => Promise<void>;
 const COPY_BATCH_SIZE = 1000;
 
 /**

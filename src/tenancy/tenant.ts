@@ -1,8 +1,9 @@
 import { Schema } from 'mongoose';
 import { assertValidEntityName } from './storage-names';
 
-/** The master collection that records each tenant, its storage and the entities it has written. */
-export const TENANT_REGISTRY_COLLECTION = 'organizations';
+export const TENANT_EXISTS = 'Organization already exists';
+export const TENANT_NOT_FOUND = 'Organization not found';
+export const TENANT_BUSY = 'Organization is being changed by another request; retry shortly';
 
 /** An organization's life cycle; only an `active` one may have tenant data written. */
 export enum TenantState {
@@ -33,9 +34,16 @@ export interface TenantEntity<T = unknown> {
   readonly schema: Schema<T>;
 }
 
+const definedEntities = new Set<string | null>();
+
+/** Declares a tenant entity, once per name: two modules sharing a name would share a collection. */
 export function defineTenantEntity<T>(name: string | null, schema: Schema<T>): TenantEntity<T> {
   if (name !== null) {
     assertValidEntityName(name);
   }
+  if (definedEntities.has(name)) {
+    throw new Error(`Tenant entity ${JSON.stringify(name)} is already defined`);
+  }
+  definedEntities.add(name);
   return { name, schema };
 }

@@ -34,6 +34,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
       maxRetriesPerRequest: 0,
       connectTimeout: REDIS_TIMEOUT_MS,
       commandTimeout: REDIS_TIMEOUT_MS,
+      disconnectTimeout: REDIS_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
     // Failures surface through increment(); ioredis would otherwise log each reconnection attempt.

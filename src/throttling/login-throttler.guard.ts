@@ -1,5 +1,6 @@
 import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import { normalizeEmail } from '../common/email';
 
 /** Limits login attempts per client address and per email; see ThrottlingModule for the limits. */
 @Injectable()
@@ -16,5 +17,5 @@ export class LoginThrottlerGuard extends ThrottlerGuard {
 export function loginEmailOf(request: { body?: unknown }): string | undefined {
   const body = request.body as { email?: unknown; username?: unknown } | undefined;
   const email = body?.email ?? body?.username;
-  return typeof email === 'string' && email.trim() !== '' ? email.trim().toLowerCase().slice(0, 254) : undefined;
+  return typeof email === 'string' && email.trim() !== '' ? normalizeEmail(email).slice(0, 254) : undefined;
 }

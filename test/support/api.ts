@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomSuffix } from './test-app';
+import { randomSuffix } from './random';
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Injectable, Module, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { IsString, MaxLength } from 'class-validator';
 import type { AdminOrganization } from '../../src/auth/authenticated-admin';
-import { CurrentTenant } from '../../src/common/decorators/current-tenant.decorator';
-import { JwtAuthGuard } from '../../src/common/guards/jwt-auth.guard';
+import { CurrentTenant } from '../../src/auth/decorators/current-tenant.decorator';
+import { envelope } from '../../src/common/envelope';
 import { defineTenantEntity } from '../../src/tenancy/tenant';
 import { TenantConnectionService } from '../../src/tenancy/tenant-connection.service';
 
@@ -37,21 +37,24 @@ export class NotesService {
   }
 }
 
+/** No access decorator at all: the global guard still requires a valid token. */
 @Controller('notes')
-@UseGuards(JwtAuthGuard)
 export class NotesController {
   constructor(private readonly notes: NotesService) {}
 
   @Post()
   async add(@CurrentTenant() tenant: AdminOrganization, @Body() body: CreateNoteDto) {
     const note = await this.notes.add(tenant, body.text);
-    return { success: true, message: 'Note created', data: { id: note._id.toString(), text: note.text } };
+    return envelope('Note created', { id: note._id.toString(), text: note.text });
   }
 
   @Get()
   async list(@CurrentTenant() tenant: AdminOrganization) {
     const notes = await this.notes.list(tenant);
-    return { success: true, message: 'Notes retrieved', data: notes.map((note) => note.text) };
+    return envelope(
+      'Notes retrieved',
+      notes.map((note) => note.text),
+    );
   }
 }
 

@@ -2,13 +2,16 @@ import { ModuleMetadata } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
-import { randomBytes } from 'node:crypto';
 import { Connection } from 'mongoose';
 import { AppModule } from '../../src/app.module';
-import { Api } from './api';
 import { configureApp, fastifyOptions } from '../../src/app.setup';
 import { TenancyMode, validateEnvironment } from '../../src/config/environment';
-import { storageNameForSlug } from '../../src/tenancy/storage-names';
+import { Api } from './api';
+import { randomSuffix } from './random';
+import { TenantStorage } from './tenant-storage';
+
+/** Also importable from here, as before it had a module of its own (throttling.e2e-spec.ts does). */
+export { randomSuffix } from './random';
 
 export interface TestAppOptions {
   /** Settings on top of the test defaults, e.g. the same MASTER_DB_NAME to "restart" an app. */
@@ -21,15 +24,14 @@ export interface TestApp {
   app: NestFastifyApplication;
   /** The app's own master-database connection, for checking what a request did to the data. */
   connection: Connection;
+  /** Where the app keeps each organization's documents, read over `connection`. */
+  storage: TenantStorage;
   env: Record<string, string>;
   close(options?: { dropDatabases?: boolean }): Promise<void>;
 }
 
-export const mode = (): TenancyMode => process.env.TENANCY_MODE as TenancyMode;
-
-export function randomSuffix(): string {
-  return randomBytes(4).toString('hex');
-}
+/** The tenancy mode of this Jest project (test/jest-e2e.config.js runs every file once per mode). */
+export const mode = (): TenancyMode => (globalThis as { TENANCY_MODE?: TenancyMode }).TENANCY_MODE as TenancyMode;
 
 /**
  * Boots the real AppModule on Fastify, configured as main.ts does, against the e2e database.
@@ -48,24 +50,25 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     MONGODB_URI: process.env.MONGODB_URI as string,
     ...options.env,
   };
-  Object.assign(process.env, env);
-  const appModule = AppModule.forRoot();
-  const builder = Test.createTestingModule({ imports: [appModule, ...(options.imports ?? [])] });
-  const moduleRef = await (options.override ? options.override(builder) : builder).compile();
   const validated = validateEnvironment(env);
+  const builder = Test.createTestingModule({ imports: [AppModule.forRoot(validated), ...(options.imports ?? [])] });
+  const moduleRef = await (options.override ? options.override(builder) : builder).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(validated)));
   await configureApp(app, validated);
   await app.init();
   const serverErrors = recordServerErrors(app);
   await app.getHttpAdapter().getInstance().ready();
   const connection = app.get<Connection>(getConnectionToken());
+  const storage = new TenantStorage(connection, env.MASTER_DB_NAME, env.TENANCY_MODE as TenancyMode);
   return {
     app,
     connection,
+    storage,
     env,
     async close({ dropDatabases = true } = {}) {
       if (dropDatabases) {
-        await dropTestDatabases(connection, env.MASTER_DB_NAME);
+        // The master database and, in database mode, the tenant databases its organizations own.
+        await storage.dropAll();
       }
       await app.close();
       expect(serverErrors).toEqual([]);
@@ -99,16 +102,4 @@ function recordServerErrors(app: NestFastifyApplication): string[] {
       }
     });
   return serverErrors;
-}
-
-/** The master database and, in database mode, the tenant databases its organizations own. */
-async function dropTestDatabases(connection: Connection, master: string): Promise<void> {
-  const client = connection.getClient();
-  const organizations = await client.db(master).collection('organizations').find().toArray();
-  for (const organization of organizations) {
-    for (const slug of organization.claimed_slugs as string[]) {
-      await client.db(storageNameForSlug(slug)).dropDatabase();
-    }
-  }
-  await client.db(master).dropDatabase();
 }

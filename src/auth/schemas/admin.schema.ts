@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { Types } from 'mongoose';
 
 export enum AdminRole {
   Admin = 'admin',
@@ -36,5 +36,4 @@ export class Admin {
   updated_at: Date;
 }
 
-export type AdminDocument = HydratedDocument<Admin>;
 export const AdminSchema = SchemaFactory.createForClass(Admin);

@@ -7,7 +7,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON, wrong type, unknown field or failed validation',
   401: 'Missing, malformed, expired or revoked token, or wrong credentials',
   403: 'Valid token, but not allowed on this organization',
-  404: 'Organization not found',
+  404: 'No organization of that name',
   409: 'Duplicate organization name or admin email, or the organization is being changed',
   413: 'Request body too large',
   429: 'Too many attempts; retry after the Retry-After delay',

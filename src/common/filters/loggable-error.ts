@@ -1,6 +1,6 @@
 import { isNativeError } from 'node:util/types';
 
-export interface LoggableError {
+interface LoggableError {
   type: string;
   message: string;
   stack?: string;

@@ -7,12 +7,12 @@ import { defineTenantEntity } from '../../tenancy/tenant';
  * is never empty, and a rename visibly carries it along. Credentials stay in the master database.
  */
 @Schema({ versionKey: false, timestamps: { createdAt: 'created_at', updatedAt: false } })
-export class TenantAdmin {
+class TenantAdmin {
   _id: Types.ObjectId;
 
   @Prop({ required: true, default: 'admin' })
   kind: string;
 }
 
-export const TenantAdminSchema = SchemaFactory.createForClass(TenantAdmin);
+const TenantAdminSchema = SchemaFactory.createForClass(TenantAdmin);
 export const TenantAdminEntity = defineTenantEntity(null, TenantAdminSchema);

@@ -55,9 +55,10 @@ public final class LocalMongoServer {
         // Must be set before any slf4j logger exists: warnings only, and never on stdout.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        // Every failed command (a duplicate key is routine) would be logged with its stack trace; the
-        // client gets the error anyway, and a parent that stops reading stderr would block the server.
-        System.setProperty("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoDatabaseHandler", "off");
+        // Every failed command (dropping a missing collection is routine) would be logged with its stack
+        // trace; the client gets the error anyway, and a parent that stops reading stderr would block
+        // the server. MongoDatabaseHandler logs under MongoWireProtocolHandler's name.
+        System.setProperty("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "off");
 
         int port = 27017;
         String bindHost = "127.0.0.1";

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { AuthenticatedAdmin } from '../../auth/authenticated-admin';
+import { AuthenticatedAdmin } from '../authenticated-admin';
 
 /** The admin behind the verified token, or undefined on a route where the token is optional. */
 export const CurrentAdmin = createParamDecorator(

@@ -1,5 +1,5 @@
-import { storageNameForSlug } from '../tenancy/storage-names';
-import { Tenant, TenantStorage } from '../tenancy/tenant';
+import { storageNameForSlug } from './storage-names';
+import { Tenant, TenantStorage } from './tenant';
 import { Organization } from './schemas/organization.schema';
 
 type OrganizationStorageFields = Pick<Organization, '_id' | 'slug' | 'entities'>;

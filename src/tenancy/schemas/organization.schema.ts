@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
-import { TENANT_REGISTRY_COLLECTION, TenantState } from '../../tenancy/tenant';
+import { Types } from 'mongoose';
+import { TenantState } from '../tenant';
 
 export enum OperationKind {
   Create = 'create',
@@ -35,7 +35,7 @@ export class PendingOperation {
 const PendingOperationSchema = SchemaFactory.createForClass(PendingOperation);
 
 @Schema({
-  collection: TENANT_REGISTRY_COLLECTION,
+  collection: 'organizations',
   versionKey: false,
   timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' },
 })
@@ -75,5 +75,4 @@ export class Organization {
   updated_at: Date;
 }
 
-export type OrganizationDocument = HydratedDocument<Organization>;
 export const OrganizationSchema = SchemaFactory.createForClass(Organization);

@@ -1,10 +1,10 @@
 import { ConflictException, createParamDecorator, ExecutionContext, ForbiddenException } from '@nestjs/common';
-import { AdminOrganization, AuthenticatedAdmin } from '../../auth/authenticated-admin';
-import { TenantState } from '../../tenancy/tenant';
+import { TENANT_BUSY, TenantState } from '../../tenancy/tenant';
+import { AdminOrganization, AuthenticatedAdmin } from '../authenticated-admin';
 
 /**
  * The organization of the verified token, for routes that read or write tenant data (behind
- * JwtAuthGuard). Pass it to TenantConnectionService.model(); never build a tenant from input.
+ * the global JwtAuthGuard). Pass it to TenantConnectionService.model(); never build a tenant from input.
  */
 export const CurrentTenant = createParamDecorator((_: unknown, context: ExecutionContext): AdminOrganization => {
   const admin = context.switchToHttp().getRequest<{ user?: AuthenticatedAdmin }>().user;
@@ -12,7 +12,7 @@ export const CurrentTenant = createParamDecorator((_: unknown, context: Executio
     throw new ForbiddenException('This endpoint needs an organization admin token');
   }
   if (admin.organization.state !== TenantState.Active) {
-    throw new ConflictException('Organization is being changed; retry shortly');
+    throw new ConflictException(TENANT_BUSY);
   }
   return admin.organization;
 });

@@ -1,0 +1,29 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiOAuth2, ApiSecurity } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/decorators/api-problems.decorator';
+
+export const BEARER_SCHEME = 'bearer';
+export const OAUTH2_SCHEME = 'oauth2';
+export const ACCESS_RULE = 'accessRule';
+
+export interface AccessRule {
+  /** Only a superadmin's token opens the route; any other valid token gets 403. */
+  superadmin?: boolean;
+  /** Anonymous callers pass; a caller who sends a token must send a valid one. */
+  optional?: boolean;
+}
+
+/**
+ * The access rule of a route, in one place: what the global JwtAuthGuard enforces, the security
+ * Swagger shows (a pasted bearer token or its OAuth2 password login), and the 401/403 answers.
+ * A route with neither this nor @Public() still needs a valid token.
+ */
+export function Auth(rule: AccessRule = {}): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, rule),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiOAuth2([], OAUTH2_SCHEME),
+    ...(rule.optional ? [ApiSecurity({})] : []),
+    ApiProblems(...(rule.superadmin ? [401, 403] : [401])),
+  );
+}

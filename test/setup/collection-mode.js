@@ -1,1 +1,0 @@
-process.env.TENANCY_MODE = 'collection';

@@ -1,0 +1,144 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { AppProcess, spawnAppProcess, stopAllAppProcesses } from '../tools/app-process';
+import { freePort } from '../tools/local-mongo';
+import { PASSWORD } from './support/api';
+import { randomSuffix } from './support/random';
+
+/**
+ * The built service as `npm start` runs it (NODE_ENV unset, so development), in a working directory
+ * of its own, where it keeps its development JWT secret. Run once, not per tenancy mode
+ * (test/jest-e2e.config.js): nothing here depends on it.
+ */
+describe('npm start, as separate processes (e2e)', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'first-run-'));
+  const master = `e2e_first_run_${randomSuffix()}`;
+
+  const developmentEnv = (port: number, host = '127.0.0.1') => ({
+    MONGODB_URI: process.env.MONGODB_URI as string,
+    MASTER_DB_NAME: master,
+    BCRYPT_COST: '10',
+    HOST: host,
+    PORT: String(port),
+  });
+
+  afterAll(async () => {
+    await stopAllAppProcesses();
+    const client = await MongoClient.connect(process.env.MONGODB_URI as string);
+    await client.db(master).dropDatabase();
+    await client.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  const start = (env: Record<string, string>) => spawnAppProcess(env, { cwd: workDir });
+
+  it('prints readable lines, ending with one that says where it listens; a restart keeps the sessions', async () => {
+    const port = await freePort();
+    const first = start(developmentEnv(port));
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(first, `listening on ${url} (API docs: ${url}/docs)`);
+    const lines = linesOf(first);
+    expect(lines.filter((line) => line.includes('listening on'))).toEqual([
+      expect.stringMatching(
+        new RegExp(`INFO.*: Organization Management Service listening on ${url} \\(API docs: ${url}/docs\\)$`),
+      ),
+    ]);
+    expect(lines.filter((line) => line.trimStart().startsWith('{'))).toEqual([]);
+    expect(lines.filter((line) => /Mapped \{|dependencies initialized|successfully started/.test(line))).toEqual([]);
+    expect(lines.length).toBeLessThanOrEqual(5);
+
+    const secretFile = join(workDir, '.data', 'jwt-secret');
+    expect(existsSync(secretFile)).toBe(true);
+    if (process.platform !== 'win32') {
+      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    }
+
+    const email = `first-run-${randomSuffix()}@example.com`;
+    const created = await fetch(`${url}/org/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ organization_name: `First Run ${randomSuffix()}`, email, password: PASSWORD }),
+    });
+    expect(created.status).toBe(201);
+    const login = await fetch(`${url}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    await waitFor(first, 'POST /admin/login 200');
+    expect(linesOf(first)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/request completed: POST \/org\/create 201 in \d+ ms$/)]),
+    );
+    await first.stop();
+
+    const secondPort = await freePort();
+    const second = start(developmentEnv(secondPort, '0.0.0.0'));
+    await waitFor(
+      second,
+      `listening on http://localhost:${secondPort} (API docs: http://localhost:${secondPort}/docs)`,
+    );
+    const me = await fetch(`http://127.0.0.1:${secondPort}/admin/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(me.status).toBe(200);
+    await second.stop();
+  }, 120_000);
+
+  it('says in one line that a taken port is taken, and exits with code 1', async () => {
+    const blocker = await listeningServer();
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const service = start(developmentEnv(port));
+      const { code } = await service.exited;
+      expect({ code, output: linesOf(service) }).toEqual({
+        code: 1,
+        output: expect.arrayContaining([`Port ${port} is already in use: set PORT to another port`]),
+      });
+      expect(service.output()).not.toMatch(/successfully started|listening on|\n\s+at /);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('says in one line that PORT=abc is no port, and exits with code 1', async () => {
+    const service = start({ ...developmentEnv(0), PORT: 'abc' });
+    const { code } = await service.exited;
+    expect({ code, output: linesOf(service) }).toEqual({
+      code: 1,
+      output: ['Invalid configuration: PORT must be a whole number from 0 to 65535'],
+    });
+  });
+});
+
+/** The non-empty lines of what the process has written so far. */
+function linesOf(service: AppProcess): string[] {
+  return service
+    .output()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+}
+
+/** Resolves once the output contains `text`; fails with the output if the process exits first or after 60 s. */
+async function waitFor(service: AppProcess, text: string): Promise<void> {
+  let gone = false;
+  void service.exited.then(() => (gone = true));
+  const deadline = Date.now() + 60_000;
+  while (!service.output().includes(text)) {
+    if (gone || Date.now() > deadline) {
+      throw new Error(`expected the output to contain ${JSON.stringify(text)}; it was:\n${service.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function listeningServer(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
