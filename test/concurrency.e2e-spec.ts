@@ -114,11 +114,20 @@ describe('Racing changes to one organization (e2e)', () => {
   const rename = (organization: Organization, to: string, token = organization.token) =>
     api.put('/org/update', { token, json: { organization_name: organization.name, new_organization_name: to } });
 
-  /** One record, active, its name and slug agreeing, holding only its own slug, and its storage there. */
+  /**
+   * One record, active, its name and slug agreeing, holding only its own slug and the names it gave
+   * up that are still reserved, and its storage there; or none (a deleted one's tombstone counts as none).
+   */
   async function expectConsistent(id: string): Promise<Record<string, any> | null> {
     const record = await organizations().findOne({ _id: new mongo.ObjectId(id) });
+    if (record?.state === 'deleted') {
+      expect(record).not.toHaveProperty('operation');
+      return null;
+    }
     if (record) {
-      expect(record).toMatchObject({ state: 'active', claimed_slugs: [record.slug] });
+      expect(record).toMatchObject({ state: 'active' });
+      const reserved = record.vacated_slugs.map((vacancy: { slug: string }) => vacancy.slug);
+      expect([...record.claimed_slugs].sort()).toEqual([record.slug, ...reserved].sort());
       expect(record.slug).toBe(toSlug(record.organization_name));
       expect(record).not.toHaveProperty('operation');
     }

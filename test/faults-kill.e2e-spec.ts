@@ -303,7 +303,9 @@ describe(
             state: 'active',
             organization_name: organization.newName,
             slug: toSlug(organization.newName),
-            claimed_slugs: [toSlug(organization.newName)],
+            // The old name stays reserved for a while, for late writes to be carried over.
+            claimed_slugs: [toSlug(organization.name), toSlug(organization.newName)],
+            vacated_slugs: [expect.objectContaining({ slug: toSlug(organization.name) })],
           });
           expect(record).not.toHaveProperty('operation');
         }, 40_000);

@@ -67,12 +67,19 @@ export class AdminsService implements OnModuleInit {
     }
   }
 
-  /** One atomic update: the new credentials and the revocation of every older token. */
+  /**
+   * One atomic update: the new credentials and the revocation of every older token. `change` holds
+   * only what differs from the stored credentials (the caller compares first); an empty one writes
+   * nothing and revokes nothing.
+   */
   async changeCredentials(adminId: Types.ObjectId, change: CredentialChange): Promise<void> {
     const set = {
       ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
       ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
     };
+    if (Object.keys(set).length === 0) {
+      return;
+    }
     const { matchedCount } = await this.rethrowingDuplicateEmail(
       this.admins.updateOne({ _id: adminId }, { $set: set, $inc: { token_version: 1 } }).exec(),
     );
@@ -83,6 +90,40 @@ export class AdminsService implements OnModuleInit {
 
   async deleteByOrganization(organizationId: Types.ObjectId): Promise<void> {
     await this.admins.deleteMany({ organization_id: organizationId }).exec();
+  }
+
+  /** Removes one organization admin by its id: what a rolled-back create takes back of its own. */
+  async deleteOrganizationAdmin(adminId: Types.ObjectId, organizationId: Types.ObjectId): Promise<void> {
+    await this.admins.deleteOne({ _id: adminId, role: AdminRole.Admin, organization_id: organizationId }).exec();
+  }
+
+  /**
+   * The organization ids that organization admins name, a batch of admins at a time (each batch read
+   * before it is handed out), for recovery's sweep of admins left without an organization.
+   */
+  async *organizationIdsInBatches(batchSize = 1000): AsyncGenerator<Types.ObjectId[]> {
+    const cursor = this.admins.find({ role: AdminRole.Admin }, { organization_id: 1 }).lean().cursor({ batchSize });
+    let batch = new Map<string, Types.ObjectId>();
+    for await (const admin of cursor) {
+      if (admin.organization_id) {
+        batch.set(admin.organization_id.toString(), admin.organization_id);
+      }
+      if (batch.size === batchSize) {
+        yield [...batch.values()];
+        batch = new Map();
+      }
+    }
+    if (batch.size > 0) {
+      yield [...batch.values()];
+    }
+  }
+
+  /** Removes the organization admins of these organizations, which no longer exist; how many went. */
+  async deleteWithoutOrganization(missingOrganizationIds: Types.ObjectId[]): Promise<number> {
+    const { deletedCount } = await this.admins
+      .deleteMany({ role: AdminRole.Admin, organization_id: { $in: missingOrganizationIds } })
+      .exec();
+    return deletedCount;
   }
 
   /** Creates the superadmin, or brings its password up to date, keeping its id and so its tokens. */

@@ -64,6 +64,25 @@ export class Environment {
   @WholeNumberSetting(100, 600_000)
   OPERATION_LEASE_MS = 30000;
 
+  /** How long the driver waits for an answer on an open connection before it gives the operation up. */
+  @WholeNumberSetting(500, 600_000)
+  DB_SOCKET_TIMEOUT_MS = 30000;
+
+  /**
+   * How long a request may use its organization's storage after its token was checked. A vacated
+   * name stays reserved for this plus DB_SOCKET_TIMEOUT_MS, so no late write can reach its next owner.
+   */
+  @WholeNumberSetting(100, 600_000)
+  TENANT_HANDLE_TTL_MS = 10000;
+
+  /** Tenant models kept compiled, least recently used first out. */
+  @WholeNumberSetting(1, 1_000_000)
+  TENANT_CACHE_SIZE = 1000;
+
+  /** A tenant model unused for this long is dropped from the cache. */
+  @WholeNumberSetting(1000, 86_400_000)
+  TENANT_CACHE_IDLE_MS = 600000;
+
   /** Shares rate-limit counters between instances; without it each instance counts alone. */
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })

@@ -16,7 +16,7 @@ import { Environment } from '../config/environment';
           bufferCommands: false,
           serverSelectionTimeoutMS: timeoutMs,
           connectTimeoutMS: timeoutMs,
-          socketTimeoutMS: 30_000,
+          socketTimeoutMS: config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }),
           // Collections are created by writes, so a stale request cannot recreate a deleted tenant's.
           autoCreate: false,
           retryAttempts: 3,

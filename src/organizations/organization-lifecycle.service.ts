@@ -4,7 +4,7 @@ import { AdminsService, CredentialChange } from '../auth/admins.service';
 import { OperationKind, Organization } from '../tenancy/schemas/organization.schema';
 import { storageOf, tenantOf } from '../tenancy/organization-tenant';
 import { storageNameForSlug } from '../tenancy/storage-names';
-import { TenantState } from '../tenancy/tenant';
+import { tenantBusy, TenantState } from '../tenancy/tenant';
 import { TenantConnectionService } from '../tenancy/tenant-connection.service';
 import { ClaimedTenant, TenantRegistry } from '../tenancy/tenant-registry.service';
 import { TenantStorageService } from '../tenancy/tenant-storage.service';
@@ -41,13 +41,16 @@ export class OrganizationLifecycleService {
     private readonly storage: TenantStorageService,
   ) {}
 
+  /** Every step checks that the create still owns its operation before it writes. */
   async create(input: NewOrganization): Promise<Organization> {
     const adminId = new Types.ObjectId();
     const claimed = await this.registry.claimNew({ name: input.name, slug: input.slug, adminId });
     const confirmOwnership = () => this.registry.confirmOwnership(claimed);
+    let removeTenantAdmin: (() => Promise<unknown>) | undefined;
     try {
       return await this.registry.withLease(claimed, async () => {
         await this.storage.dropLeftovers(storageNameForSlug(claimed.slug), confirmOwnership);
+        await confirmOwnership();
         await this.admins.createOrganizationAdmin({
           id: adminId,
           email: input.email,
@@ -56,11 +59,12 @@ export class OrganizationLifecycleService {
         });
         await confirmOwnership();
         const tenantAdmins = await this.tenancy.model(tenantOf(claimed), TenantAdminEntity);
+        removeTenantAdmin = () => tenantAdmins.deleteOne({ _id: adminId }).exec();
         await tenantAdmins.create({ _id: adminId });
-        return this.registry.complete(claimed, TenantState.Creating, {});
+        return this.registry.complete(claimed, TenantState.Creating);
       });
     } catch (error) {
-      await this.rollBackCreate(claimed).catch((rollbackError: Error) =>
+      await this.rollBackCreate(claimed, removeTenantAdmin).catch((rollbackError: Error) =>
         this.logger.warn(`Create of ${claimed.slug} left for recovery: ${rollbackError.message}`),
       );
       throw error;
@@ -70,12 +74,19 @@ export class OrganizationLifecycleService {
   /**
    * Renames the organization and changes its admin's credentials. The credentials change only once
    * the organization and its new name are held, so nothing changes when the rename loses a race.
+   * That holds for a new display name of the same slug too: with new credentials it claims the
+   * organization as any rename does (its own slug as the target), so a busy organization is a 409
+   * before any credential changes, and `finishRename` then sets the name without moving storage.
+   * Without new credentials it is one conditional write (`renameDisplayOnly`).
    */
   async update(organization: Organization, change: OrganizationChange): Promise<Organization> {
     const { rename, credentials } = change;
-    if (!rename || rename.slug === organization.slug) {
+    if (!rename) {
       await this.changeCredentials(organization, credentials);
-      return rename ? this.registry.renameDisplayOnly(organization, rename.name) : organization;
+      return organization;
+    }
+    if (rename.slug === organization.slug && !this.changesCredentials(credentials)) {
+      return this.registry.renameDisplayOnly(organization, rename.name);
     }
     const claimed = await this.registry.claimExisting(organization._id, TenantState.Renaming, {
       kind: OperationKind.Rename,
@@ -83,6 +94,10 @@ export class OrganizationLifecycleService {
       target_slug: rename.slug,
     });
     try {
+      // Renamed by another request since it was read: this request's view of its name is stale.
+      if (claimed.slug !== organization.slug) {
+        throw tenantBusy();
+      }
       await this.changeCredentials(organization, credentials);
     } catch (error) {
       await this.registry.abandonRename(claimed);
@@ -102,7 +117,8 @@ export class OrganizationLifecycleService {
   async resume(organization: ClaimedTenant): Promise<void> {
     switch (organization.state) {
       case TenantState.Creating:
-        return this.rollBackCreate(organization);
+        // Its stalled owner may still write late under the name: the name is reserved, as after a delete.
+        return this.rollBackCreate(organization, undefined, true);
       case TenantState.Renaming:
         return void (await this.finishRename(organization));
       case TenantState.Deleting:
@@ -111,9 +127,13 @@ export class OrganizationLifecycleService {
   }
 
   private async changeCredentials(organization: Organization, credentials: CredentialChange | undefined) {
-    if (credentials?.email !== undefined || credentials?.passwordHash !== undefined) {
+    if (credentials && this.changesCredentials(credentials)) {
       await this.admins.changeCredentials(organization.admin_id, credentials);
     }
+  }
+
+  private changesCredentials(credentials: CredentialChange | undefined): boolean {
+    return credentials?.email !== undefined || credentials?.passwordHash !== undefined;
   }
 
   private async finishRename(organization: ClaimedTenant): Promise<Organization> {
@@ -121,34 +141,91 @@ export class OrganizationLifecycleService {
     if (!name || !slug) {
       throw new Error(`Rename of ${organization._id.toString()} has no target`);
     }
-    await this.registry.withLease(organization, () =>
-      this.storage.move(storageOf(organization.slug, organization.entities), storageNameForSlug(slug), () =>
-        this.registry.confirmOwnership(organization),
-      ),
-    );
-    return this.registry.complete(organization, TenantState.Renaming, {
-      organization_name: name,
-      slug,
-      claimed_slugs: [slug],
-    });
+    // The same slug (a new display name only) is the same storage: nothing to move.
+    if (slug !== organization.slug) {
+      this.tenancy.retire(organization._id.toString(), organization.storage_generation, 'moved');
+      const guard = () => this.registry.confirmOwnership(organization);
+      await this.registry.withLease(organization, async () => {
+        // Emptied once, before anything moves there: a resumed rename must not drop what it moved.
+        if (!organization.operation.target_emptied) {
+          await this.storage.dropLeftovers(storageNameForSlug(slug), guard);
+          await this.registry.markTargetEmptied(organization);
+        }
+        await this.storage.move(storageOf(organization.slug, organization.entities), storageNameForSlug(slug), guard);
+      });
+    }
+    return this.registry.completeRename(organization);
   }
 
-  /** Admins go first: from then on no token of the organization opens anything. */
+  /**
+   * Admins go first: from then on no token of the organization opens anything. The record stays as a
+   * tombstone that keeps its names reserved (see `freeVacancies`).
+   */
   private async finishDelete(organization: ClaimedTenant): Promise<void> {
+    this.tenancy.retire(organization._id.toString(), organization.storage_generation, 'gone');
     await this.admins.deleteByOrganization(organization._id);
     await this.registry.withLease(organization, () =>
       this.storage.drop(storageOf(organization.slug, organization.entities), () =>
         this.registry.confirmOwnership(organization),
       ),
     );
-    await this.registry.remove(organization);
+    await this.registry.entomb(organization);
   }
 
-  private async rollBackCreate(organization: ClaimedTenant): Promise<void> {
-    await this.storage.drop(storageOf(organization.slug, organization.entities), () =>
-      this.registry.confirmOwnership(organization),
-    );
-    await this.admins.deleteByOrganization(organization._id);
-    await this.registry.remove(organization);
+  /**
+   * Frees the names the organization gave up whose reservation has run out: whatever landed under
+   * one late is carried into the organization's current storage (after a rename) or dropped (after
+   * its deletion), then the name is free. An organization busy with a rename or delete waits.
+   */
+  async freeVacancies(organization: Organization): Promise<void> {
+    const taken = await this.registry.takeVacancies(organization);
+    if (!taken) {
+      return;
+    }
+    try {
+      for (const vacancy of taken.vacated_slugs.filter((candidate) => this.registry.isDue(candidate))) {
+        const vacated = storageOf(vacancy.slug, [...new Set([...vacancy.entities, ...taken.entities])]);
+        const stillHeld = () => this.registry.confirmVacancies(taken);
+        if (taken.state === TenantState.Deleted) {
+          await this.storage.drop(vacated, stillHeld);
+        } else if (taken.state === TenantState.Active) {
+          await this.storage.carry(vacated, storageOf(taken.slug, vacated.entities), stillHeld);
+        } else {
+          continue;
+        }
+        await this.registry.freeVacancy(taken, vacancy.slug);
+      }
+    } finally {
+      await this.registry.releaseVacancies(taken);
+    }
+  }
+
+  /**
+   * Undoes a create: its storage, its admin and its record, while the operation is this instance's.
+   * Once another instance has taken it over, that one rolls the create back, perhaps before this one
+   * wrote its last steps late; so this one still takes back, by id, what it wrote itself: its admin
+   * (its id chosen by the create and recorded as the organization's admin_id) and, from the create
+   * itself, the admin's entry in the storage. Their ids are this create's alone.
+   */
+  private async rollBackCreate(
+    organization: ClaimedTenant,
+    removeOwnTenantAdmin?: () => Promise<unknown>,
+    reserveName = false,
+  ): Promise<void> {
+    const removeOwnAdmin = () => this.admins.deleteOrganizationAdmin(organization.admin_id, organization._id);
+    try {
+      await this.storage.drop(storageOf(organization.slug, organization.entities), () =>
+        this.registry.confirmOwnership(organization),
+      );
+    } catch (error) {
+      // Still its own (the database failed): left whole for recovery, which rolls it back with its admin.
+      if (!(await this.registry.renewLease(organization).catch(() => true))) {
+        await removeOwnAdmin();
+        await removeOwnTenantAdmin?.();
+      }
+      throw error;
+    }
+    await removeOwnAdmin();
+    await (reserveName ? this.registry.entomb(organization) : this.registry.remove(organization));
   }
 }

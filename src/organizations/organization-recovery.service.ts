@@ -1,18 +1,24 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { AdminsService } from '../auth/admins.service';
 import { Environment } from '../config/environment';
 import { Organization } from '../tenancy/schemas/organization.schema';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
 /**
- * Finishes or undoes operations whose instance died: at start-up, then once per lease period.
- * An operation is taken over only after its lease has run out, and by one instance at a time.
+ * Finishes or undoes operations whose instance died, and frees reserved names whose reservation has
+ * run out: at start-up, then every lease period or quarter reservation, whichever is shorter. An
+ * operation is taken over only after its lease has run out, and by one instance at a time. Admins
+ * left without an organization are looked for at start-up and once per lease period: only a create
+ * that outlived its lease can leave one.
  */
 @Injectable()
 export class OrganizationRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OrganizationRecoveryService.name);
   private readonly intervalMs: number;
+  private readonly leaseMs: number;
+  private orphansSoughtAt = 0;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
@@ -20,8 +26,10 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     private readonly registry: TenantRegistry,
     private readonly lifecycle: OrganizationLifecycleService,
     config: ConfigService<Environment, true>,
+    private readonly admins: AdminsService,
   ) {
-    this.intervalMs = config.get('OPERATION_LEASE_MS', { infer: true });
+    this.leaseMs = config.get('OPERATION_LEASE_MS', { infer: true });
+    this.intervalMs = Math.min(this.leaseMs, registry.reservationMs / 4);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,8 +55,39 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
       for (const organization of expired) {
         await this.takeOver(organization);
       }
+      for (const organization of await this.registry.findDueVacancies()) {
+        await this.lifecycle
+          .freeVacancies(organization)
+          .catch((error: Error) =>
+            this.logger.warn(`Could not free the names ${organization.slug} gave up yet: ${error.message}`),
+          );
+      }
     } catch (error) {
       this.logger.warn(`Recovery sweep failed, will retry: ${(error as Error).message}`);
+    }
+    if (Date.now() - this.orphansSoughtAt >= this.leaseMs) {
+      this.orphansSoughtAt = Date.now();
+      await this.removeAdminsWithoutOrganization().catch((error: Error) =>
+        this.logger.warn(`Sweep of admins without an organization failed, will retry: ${error.message}`),
+      );
+    }
+  }
+
+  /**
+   * Admins whose organization is gone: a create's own rollback removes its admin, but one that
+   * stalled past its lease may insert it after recovery rolled the create back, and die before it
+   * can take it back. Such an admin could never log in, and its email could never be used again.
+   * Safe: a create writes its organization before its admin, and each batch of admins is read before
+   * their organizations are looked up, so an admin whose organization is missing then has none for good.
+   */
+  private async removeAdminsWithoutOrganization(): Promise<void> {
+    for await (const organizationIds of this.admins.organizationIdsInBatches()) {
+      const existing = await this.registry.findExistingIds(organizationIds);
+      const missing = organizationIds.filter((id) => !existing.has(id.toString()));
+      if (missing.length > 0) {
+        const removed = await this.admins.deleteWithoutOrganization(missing);
+        this.logger.log(`Removed ${removed} admin(s) left without an organization`);
+      }
     }
   }
 

@@ -1,17 +1,12 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
-import { AdminsService } from '../auth/admins.service';
+import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { AdminsService, CredentialChange } from '../auth/admins.service';
 import { AuthenticatedAdmin } from '../auth/authenticated-admin';
 import { PasswordService } from '../auth/password.service';
 import { AdminRole } from '../auth/schemas/admin.schema';
+import { normalizeEmail } from '../common/email';
 import { tenantOf } from '../tenancy/organization-tenant';
 import { Organization } from '../tenancy/schemas/organization.schema';
-import { TENANT_BUSY, TENANT_EXISTS, TENANT_NOT_FOUND, TenantState } from '../tenancy/tenant';
+import { tenantBusy, TENANT_NOT_FOUND, TenantState } from '../tenancy/tenant';
 import { TenantConnectionService } from '../tenancy/tenant-connection.service';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
@@ -34,9 +29,7 @@ export class OrganizationsService {
   async create(dto: CreateOrganizationDto): Promise<OrganizationDto> {
     const slug = toSlug(dto.organization_name);
     // A cheap read spares the bcrypt hash for a name that is plainly taken; the unique index still decides races.
-    if (await this.registry.isSlugClaimed(slug)) {
-      throw new ConflictException(TENANT_EXISTS);
-    }
+    await this.registry.assertSlugFree(slug);
     const organization = await this.lifecycle.create({
       name: dto.organization_name,
       slug,
@@ -71,10 +64,9 @@ export class OrganizationsService {
       throw new BadRequestException('Nothing to update: give new_organization_name, email or password');
     }
     await this.refuseKnownConflicts(current, dto);
-    const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
     const updated = await this.lifecycle.update(current, {
       rename: newName === undefined ? undefined : { name: newName, slug: toSlug(newName) },
-      credentials: { email: dto.email, passwordHash },
+      credentials: await this.credentialChange(current, dto),
     });
     return this.toDto(updated, await this.adminEmailFor(updated, viewer, true));
   }
@@ -95,11 +87,31 @@ export class OrganizationsService {
     return (dto.organization_name ?? dto.old_organization_name) as string;
   }
 
+  /**
+   * Only the credentials that differ from the stored ones: sending the current email (in any case
+   * or spacing) or the current password is no change, and so revokes no token. The password is
+   * compared with the stored hash first, and hashed only when it is a new one.
+   */
+  private async credentialChange(current: Organization, dto: UpdateOrganizationDto): Promise<CredentialChange> {
+    if (dto.email === undefined && dto.password === undefined) {
+      return {};
+    }
+    const admin = await this.admins.findById(current.admin_id);
+    if (!admin) {
+      throw new NotFoundException(TENANT_NOT_FOUND);
+    }
+    const email =
+      dto.email !== undefined && normalizeEmail(dto.email) !== normalizeEmail(admin.email) ? dto.email : undefined;
+    const passwordChanged =
+      dto.password !== undefined && !(await this.passwords.verify(dto.password, admin.password_hash));
+    return { email, passwordHash: passwordChanged ? await this.passwords.hash(dto.password as string) : undefined };
+  }
+
   /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */
   private async refuseKnownConflicts(current: Organization, dto: UpdateOrganizationDto): Promise<void> {
     const newSlug = dto.new_organization_name === undefined ? undefined : toSlug(dto.new_organization_name);
-    if (newSlug !== undefined && newSlug !== current.slug && (await this.registry.isSlugClaimed(newSlug))) {
-      throw new ConflictException(TENANT_EXISTS);
+    if (newSlug !== undefined && newSlug !== current.slug) {
+      await this.registry.assertSlugFree(newSlug);
     }
     if (dto.email !== undefined) {
       await this.admins.assertEmailFree(dto.email, current.admin_id);
@@ -120,7 +132,7 @@ export class OrganizationsService {
       throw new ForbiddenException('You may only manage your own organization');
     }
     if (organization.state !== TenantState.Active) {
-      throw new ConflictException(TENANT_BUSY);
+      throw tenantBusy();
     }
     return organization;
   }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { Clock, DatabaseClock } from '../common/clock';
 import { Organization, OrganizationSchema } from './schemas/organization.schema';
 import { TenantConnectionService } from './tenant-connection.service';
 import { TenantRegistry } from './tenant-registry.service';
@@ -9,7 +10,7 @@ import { TenantStorageService } from './tenant-storage.service';
 @Global()
 @Module({
   imports: [MongooseModule.forFeature([{ name: Organization.name, schema: OrganizationSchema }])],
-  providers: [TenantRegistry, TenantConnectionService, TenantStorageService],
-  exports: [TenantRegistry, TenantConnectionService, TenantStorageService],
+  providers: [TenantRegistry, TenantConnectionService, TenantStorageService, Clock, DatabaseClock],
+  exports: [TenantRegistry, TenantConnectionService, TenantStorageService, Clock, DatabaseClock],
 })
 export class TenancyModule {}

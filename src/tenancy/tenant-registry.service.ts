@@ -3,19 +3,20 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import { Model, Types } from 'mongoose';
+import { DatabaseClock } from '../common/clock';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { Environment } from '../config/environment';
-import { OperationKind, Organization, PendingOperation } from './schemas/organization.schema';
-import { TENANT_BUSY, TENANT_EXISTS, TenantState } from './tenant';
+import { OperationKind, Organization, PendingOperation, VacatedSlug } from './schemas/organization.schema';
+import { NAME_RESERVED, retryLater, tenantBusy, TENANT_EXISTS, TenantState } from './tenant';
 
 /** An organization together with the operation an instance holds on it. */
 export type ClaimedTenant = Organization & { operation: PendingOperation };
 
 /** What changes when an operation completes. */
-type TenantChanges = Partial<Pick<Organization, 'organization_name' | 'slug' | 'claimed_slugs'>>;
+type TenantChanges = Partial<Pick<Organization, 'organization_name' | 'slug'>>;
 
-/** A tenant being created is not visible yet; one being renamed or deleted still is. */
-const VISIBLE = { state: { $ne: TenantState.Creating } };
+/** A tenant being created is not visible yet, nor one deleted; one being renamed or deleted still is. */
+const VISIBLE = { state: { $nin: [TenantState.Creating, TenantState.Deleted] } };
 /** Tokens of a tenant that is being created or deleted no longer open anything. */
 const TOKEN_USABLE = { state: { $in: [TenantState.Active, TenantState.Renaming] } };
 
@@ -25,15 +26,29 @@ const TOKEN_USABLE = { state: { $in: [TenantState.Active, TenantState.Renaming] 
  * through `claim*` under a lease; whoever renews or completes it proves it still holds the claim by
  * the operation's id, which changes when another instance takes an expired operation over.
  */
+/**
+ * An operation whose lease has run out, judged by the database server's clock (`$$NOW`), which all
+ * instances share: never by an instance's own, which may be skewed by more than a lease.
+ */
+const LEASE_EXPIRED = {
+  'operation.lease_until': { $exists: true },
+  $expr: { $lt: ['$operation.lease_until', '$$NOW'] },
+};
+
 @Injectable()
 export class TenantRegistry implements OnModuleInit {
   private readonly leaseMs: number;
+  /** Longer than a handle lives plus the time the driver gives an operation, with a second to spare. */
+  readonly reservationMs: number;
 
   constructor(
     @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
     config: ConfigService<Environment, true>,
+    private readonly databaseClock: DatabaseClock,
   ) {
     this.leaseMs = config.get('OPERATION_LEASE_MS', { infer: true });
+    this.reservationMs =
+      config.get('TENANT_HANDLE_TTL_MS', { infer: true }) + config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }) + 1000;
   }
 
   /** The unique slug indexes must exist before two creates can race. */
@@ -41,8 +56,12 @@ export class TenantRegistry implements OnModuleInit {
     await this.organizations.init();
   }
 
-  async isSlugClaimed(slug: string): Promise<boolean> {
-    return (await this.organizations.exists({ claimed_slugs: slug }).exec()) !== null;
+  /** Refuses a name held by an organization (409), or given up and still reserved (409 with Retry-After). */
+  async assertSlugFree(slug: string): Promise<void> {
+    const conflict = await this.slugConflict(slug);
+    if (conflict) {
+      throw conflict;
+    }
   }
 
   findVisibleBySlug(slug: string): Promise<Organization | null> {
@@ -81,37 +100,46 @@ export class TenantRegistry implements OnModuleInit {
       });
       return created.toObject() as ClaimedTenant;
     } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConflictException(TENANT_EXISTS) : error;
+      throw isDuplicateKeyError(error) ? ((await this.slugConflict(tenant.slug)) ?? error) : error;
     }
   }
 
   /**
-   * Marks an active tenant as busy. A rename also claims its target slug here, in the same atomic
-   * update, so no create or other rename can take that name meanwhile.
+   * Marks an active tenant as busy, and raises its storage generation: handles read before are stale.
+   * A rename also claims its target slug here, in the same atomic update, so no create or other
+   * rename can take that name meanwhile; not one of its own reserved names, though (409), whose late
+   * writes are still to be carried off.
    */
   async claimExisting(
     id: Types.ObjectId,
     state: TenantState.Renaming | TenantState.Deleting,
     operation: { kind: OperationKind; target_name?: string; target_slug?: string },
   ): Promise<ClaimedTenant> {
+    const target = operation.target_slug;
     try {
       const claimed = await this.organizations
         .findOneAndUpdate(
-          { _id: id, state: TenantState.Active },
+          {
+            _id: id,
+            state: TenantState.Active,
+            ...(target ? { $or: [{ slug: target }, { claimed_slugs: { $ne: target } }] } : {}),
+          },
           {
             $set: { state, operation: { ...operation, ...this.newOwnership() } },
-            ...(operation.target_slug ? { $push: { claimed_slugs: operation.target_slug } } : {}),
+            $inc: { storage_generation: 1 },
+            ...(target ? { $addToSet: { claimed_slugs: target } } : {}),
           },
           { returnDocument: 'after' },
         )
         .lean()
         .exec();
       if (!claimed) {
-        throw new ConflictException(TENANT_BUSY);
+        // Busy, or the target is one of its own reserved names.
+        throw (target && (await this.slugConflict(target, { _id: id, 'vacated_slugs.slug': target }))) || tenantBusy();
       }
       return claimed as ClaimedTenant;
     } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConflictException(TENANT_EXISTS) : error;
+      throw isDuplicateKeyError(error) && target ? ((await this.slugConflict(target)) ?? error) : error;
     }
   }
 
@@ -126,36 +154,44 @@ export class TenantRegistry implements OnModuleInit {
       .lean()
       .exec();
     if (!renamed) {
-      throw new ConflictException(TENANT_BUSY);
+      throw tenantBusy();
     }
     return renamed;
   }
 
   /** Ends the operation: the tenant is active again, with `changes` applied. */
-  async complete(tenant: ClaimedTenant, from: TenantState, changes: TenantChanges): Promise<Organization> {
+  async complete(
+    tenant: ClaimedTenant,
+    from: TenantState,
+    changes: { $set?: TenantChanges; $push?: object } = {},
+  ): Promise<Organization> {
     const completed = await this.organizations
       .findOneAndUpdate(
         { _id: tenant._id, state: from, 'operation.id': tenant.operation.id },
-        { $set: { ...changes, state: TenantState.Active }, $unset: { operation: 1 } },
+        { ...changes, $set: { ...changes.$set, state: TenantState.Active }, $unset: { operation: 1 } },
         { returnDocument: 'after' },
       )
       .lean()
       .exec();
     if (!completed) {
-      throw new ConflictException(TENANT_BUSY);
+      throw tenantBusy();
     }
     return completed;
   }
 
-  /** A rename that has moved nothing yet: the tenant goes back to active and lets its target name go. */
+  /**
+   * A rename that has moved nothing yet: the tenant goes back to active and lets its target name go,
+   * unless the target is its own current slug (a rename that changes only the display name).
+   */
   async abandonRename(tenant: ClaimedTenant): Promise<void> {
+    const target = tenant.operation.target_slug;
     await this.organizations
       .updateOne(
         { _id: tenant._id, 'operation.id': tenant.operation.id },
         {
           $set: { state: TenantState.Active },
           $unset: { operation: 1 },
-          $pull: { claimed_slugs: tenant.operation.target_slug },
+          ...(target && target !== tenant.slug ? { $pull: { claimed_slugs: target } } : {}),
         },
       )
       .exec();
@@ -180,7 +216,7 @@ export class TenantRegistry implements OnModuleInit {
   /** Renews the lease, and fails if another instance has taken the operation over meanwhile. */
   async confirmOwnership(tenant: ClaimedTenant): Promise<void> {
     if (!(await this.renewLease(tenant))) {
-      throw new ConflictException(TENANT_BUSY);
+      throw tenantBusy();
     }
   }
 
@@ -200,7 +236,7 @@ export class TenantRegistry implements OnModuleInit {
   /** Operations whose lease has run out: their instance is presumed dead. */
   findExpiredOperations(): Promise<Organization[]> {
     return this.organizations
-      .find({ state: { $ne: TenantState.Active }, 'operation.lease_until': { $lt: new Date() } })
+      .find({ state: { $ne: TenantState.Active }, ...LEASE_EXPIRED })
       .lean()
       .exec();
   }
@@ -210,7 +246,7 @@ export class TenantRegistry implements OnModuleInit {
     const { id, lease_until } = this.newOwnership();
     const taken = await this.organizations
       .findOneAndUpdate(
-        { _id: tenant._id, 'operation.id': tenant.operation?.id, 'operation.lease_until': { $lt: new Date() } },
+        { _id: tenant._id, 'operation.id': tenant.operation?.id, ...LEASE_EXPIRED },
         { $set: { 'operation.id': id, 'operation.lease_until': lease_until } },
         { returnDocument: 'after' },
       )
@@ -219,17 +255,172 @@ export class TenantRegistry implements OnModuleInit {
     return taken?.operation ? (taken as ClaimedTenant) : null;
   }
 
+  /**
+   * Which of these ids name an organization in any state but deleted: recovery's test for admins
+   * left without one (a create writes its organization before its admin).
+   */
+  async findExistingIds(ids: Types.ObjectId[]): Promise<Set<string>> {
+    const existing = await this.organizations
+      .find(
+        {
+          _id: { $in: ids },
+          state: { $in: [TenantState.Creating, TenantState.Active, TenantState.Renaming, TenantState.Deleting] },
+        },
+        { _id: 1 },
+      )
+      .lean()
+      .exec();
+    return new Set(existing.map(({ _id }) => _id.toString()));
+  }
+
   /** Recorded before an entity's first write, so that rename and delete always find its collection. */
   async recordEntity(tenantId: string, entity: string): Promise<void> {
     const { matchedCount } = await this.organizations
       .updateOne({ _id: new Types.ObjectId(tenantId), state: TenantState.Active }, { $addToSet: { entities: entity } })
       .exec();
     if (matchedCount === 0) {
-      throw new ConflictException(TENANT_BUSY);
+      throw tenantBusy();
     }
   }
 
+  /** The last step of a rename: the new name, and the old one kept reserved (see `freeVacancy`). */
+  async completeRename(tenant: ClaimedTenant): Promise<Organization> {
+    const { target_name: name, target_slug: slug } = tenant.operation;
+    const vacated = slug === tenant.slug ? [] : [this.vacancy(tenant)];
+    return this.complete(tenant, TenantState.Renaming, {
+      $set: { organization_name: name, slug },
+      $push: { vacated_slugs: { $each: vacated } },
+    });
+  }
+
+  /** A rename's target storage has been emptied: a resumed rename must not empty it again. */
+  async markTargetEmptied(tenant: ClaimedTenant): Promise<void> {
+    await this.organizations
+      .updateOne(
+        { _id: tenant._id, 'operation.id': tenant.operation.id },
+        { $set: { 'operation.target_emptied': true } },
+      )
+      .exec();
+  }
+
+  /**
+   * The last step of a delete, or of a create rolled back by recovery: a tombstone that keeps its
+   * names reserved until they are freed.
+   */
+  async entomb(tenant: ClaimedTenant): Promise<void> {
+    await this.organizations
+      .updateOne(
+        { _id: tenant._id, 'operation.id': tenant.operation.id },
+        {
+          $set: { state: TenantState.Deleted },
+          $unset: { operation: 1 },
+          $push: { vacated_slugs: this.vacancy(tenant) },
+        },
+      )
+      .exec();
+  }
+
+  /** Tenants with a reserved name whose reservation has run out, and that no instance is freeing. */
+  findDueVacancies(): Promise<Organization[]> {
+    const now = this.databaseClock.now();
+    return this.organizations
+      .find({
+        'vacated_slugs.until': { $lt: now },
+        $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: now } }],
+      })
+      .lean()
+      .exec();
+  }
+
+  /** Takes the freeing of a tenant's due names, for one lease; null if another instance has it. */
+  async takeVacancies(tenant: Organization): Promise<Organization | null> {
+    const now = this.databaseClock.now();
+    return this.organizations
+      .findOneAndUpdate(
+        { _id: tenant._id, $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: now } }] },
+        { $set: { vacancy_lease_until: this.newOwnership().lease_until } },
+        { returnDocument: 'after' },
+      )
+      .lean()
+      .exec();
+  }
+
+  /** Whether a reserved name's reservation has run out, by the database server's clock. */
+  isDue(vacancy: VacatedSlug): boolean {
+    return vacancy.until.getTime() < this.databaseClock.now().getTime();
+  }
+
+  /**
+   * A reserved name is free again (its late writes are carried off or dropped). A tombstone goes with
+   * its last one, rather than keep a record that claims no name.
+   */
+  async freeVacancy(tenant: Organization, slug: string): Promise<void> {
+    const { deletedCount } = await this.organizations
+      .deleteOne({
+        _id: tenant._id,
+        state: TenantState.Deleted,
+        vacated_slugs: { $size: 1 },
+        'vacated_slugs.slug': slug,
+      })
+      .exec();
+    if (deletedCount === 0) {
+      await this.organizations
+        .updateOne({ _id: tenant._id }, { $pull: { vacated_slugs: { slug }, claimed_slugs: slug } })
+        .exec();
+    }
+  }
+
+  /** Renews the lease on freeing the tenant's names, and fails if another instance has taken it over. */
+  async confirmVacancies(tenant: Organization): Promise<void> {
+    const lease_until = this.newOwnership().lease_until;
+    const { matchedCount } = await this.organizations
+      .updateOne(
+        { _id: tenant._id, vacancy_lease_until: tenant.vacancy_lease_until },
+        { $set: { vacancy_lease_until: lease_until } },
+      )
+      .exec();
+    if (matchedCount === 0) {
+      throw tenantBusy();
+    }
+    tenant.vacancy_lease_until = lease_until;
+  }
+
+  async releaseVacancies(tenant: Organization): Promise<void> {
+    await this.organizations
+      .updateOne(
+        { _id: tenant._id, vacancy_lease_until: tenant.vacancy_lease_until },
+        { $unset: { vacancy_lease_until: 1 } },
+      )
+      .exec();
+  }
+
+  /** Why `slug` cannot be taken, if it cannot: held by a tenant, or reserved after being given up. */
+  private async slugConflict(
+    slug: string,
+    holderFilter: object = { claimed_slugs: slug },
+  ): Promise<ConflictException | null> {
+    const holder = await this.organizations.findOne(holderFilter, { vacated_slugs: 1 }).lean().exec();
+    if (!holder) {
+      return null;
+    }
+    const reserved = holder.vacated_slugs.find((vacancy) => vacancy.slug === slug);
+    if (!reserved) {
+      return new ConflictException(TENANT_EXISTS);
+    }
+    const retryAfterSeconds = Math.max(
+      1,
+      Math.ceil((reserved.until.getTime() - this.databaseClock.now().getTime()) / 1000),
+    );
+    return retryLater(NAME_RESERVED, retryAfterSeconds);
+  }
+
+  private vacancy(tenant: Organization): VacatedSlug {
+    const until = new Date(this.databaseClock.now().getTime() + this.reservationMs);
+    return { slug: tenant.slug, entities: tenant.entities, until };
+  }
+
+  /** A new operation id, and a lease that ends by the database server's clock, never this instance's own. */
   private newOwnership(): Pick<PendingOperation, 'id' | 'lease_until'> {
-    return { id: randomUUID(), lease_until: new Date(Date.now() + this.leaseMs) };
+    return { id: randomUUID(), lease_until: new Date(this.databaseClock.now().getTime() + this.leaseMs) };
   }
 }

@@ -28,8 +28,6 @@ export class TenantStorageService {
    * caller's chance to stop if it no longer owns the operation.
    */
   async move(from: TenantStorage, toStorageName: string, beforeEachStep: StepGuard): Promise<void> {
-    this.tenancy.release(from.storageName);
-    this.tenancy.release(toStorageName);
     const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
     for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
       await beforeEachStep();
@@ -42,7 +40,6 @@ export class TenantStorageService {
   }
 
   async drop(storage: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
-    this.tenancy.release(storage.storageName);
     if (this.tenancy.mode === TenancyMode.Database) {
       await beforeEachStep();
       await this.client().db(storage.storageName).dropDatabase();
@@ -55,12 +52,11 @@ export class TenantStorageService {
   }
 
   /**
-   * Empties a storage name that a new organization has just claimed. There is normally nothing
-   * there; what there is was written by a request of a former owner that was still under way when
-   * that owner's storage moved or was dropped, and is no business of the new organization.
+   * Empties a storage name that a create or a rename has just claimed, so that nothing found there
+   * ever joins the organization's data. There is normally nothing: a former owner's late writes are
+   * dropped or carried off before its reserved name is free again.
    */
   async dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
-    this.tenancy.release(storageName);
     await beforeEachStep();
     if (this.tenancy.mode === TenancyMode.Database) {
       await this.client().db(storageName).dropDatabase();
@@ -75,6 +71,21 @@ export class TenantStorageService {
     for (const { name } of leftovers) {
       await this.ignoringMissing(this.client().db(database).dropCollection(name));
     }
+  }
+
+  /**
+   * Carries whatever landed under a vacated name after its organization moved (late writes of
+   * requests that began before the rename) into the organization's current storage, then drops it.
+   * Documents already there are left as they are; repeating the carry after a crash is harmless.
+   */
+  async carry(from: TenantStorage, to: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
+    const targets = this.tenancy.collectionsOf({ storageName: to.storageName, entities: from.entities });
+    for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
+      await beforeEachStep();
+      await this.copyCollection(source, targets[index]);
+    }
+    await beforeEachStep();
+    await this.drop(from, beforeEachStep);
   }
 
   private moveCollection(source: TenantCollection, target: TenantCollection): Promise<void> {

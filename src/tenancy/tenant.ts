@@ -1,9 +1,21 @@
+import { ConflictException } from '@nestjs/common';
 import { Schema } from 'mongoose';
 import { assertValidEntityName } from './storage-names';
 
 export const TENANT_EXISTS = 'Organization already exists';
 export const TENANT_NOT_FOUND = 'Organization not found';
-export const TENANT_BUSY = 'Organization is being changed by another request; retry shortly';
+export const TENANT_MOVED = 'Organization storage has moved since this request began; retry';
+export const HANDLE_EXPIRED = 'This request held its organization storage for too long; retry';
+
+/** A 409 that passes with time, so it says when to retry (a second: operations are short). */
+export function retryLater(message: string, retryAfterSeconds = 1): ConflictException {
+  return new ConflictException({ message, retryAfterSeconds });
+}
+
+/** The organization is busy with another create, rename or delete. */
+export const tenantBusy = (): ConflictException => retryLater(TENANT_BUSY);
+export const NAME_RESERVED = 'This organization name was just given up; it is reserved for a short while, retry later';
+const TENANT_BUSY = 'Organization is being changed by another request; retry shortly';
 
 /** An organization's life cycle; only an `active` one may have tenant data written. */
 export enum TenantState {
@@ -11,6 +23,8 @@ export enum TenantState {
   Active = 'active',
   Renaming = 'renaming',
   Deleting = 'deleting',
+  /** Gone, but its names stay reserved until any late write to them can no longer arrive. */
+  Deleted = 'deleted',
 }
 
 /** What the tenancy layer needs to know about an organization to reach its storage. */
@@ -21,8 +35,16 @@ export interface TenantStorage {
   readonly entities: readonly string[];
 }
 
+/**
+ * An organization's storage as one request may use it: bound to the organization's id and to the
+ * storage generation read when the request was authorized (it changes whenever the storage moves or
+ * goes), and usable for a bounded time from `authorizedAt` (TENANT_HANDLE_TTL_MS).
+ */
 export interface Tenant extends TenantStorage {
   readonly id: string;
+  readonly generation: number;
+  /** Date.now() when the organization record was read for this request. */
+  readonly authorizedAt: number;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { ConflictException, createParamDecorator, ExecutionContext, ForbiddenException } from '@nestjs/common';
-import { TENANT_BUSY, TenantState } from '../../tenancy/tenant';
+import { createParamDecorator, ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { tenantBusy, TenantState } from '../../tenancy/tenant';
 import { AdminOrganization, AuthenticatedAdmin } from '../authenticated-admin';
 
 /**
@@ -12,7 +12,7 @@ export const CurrentTenant = createParamDecorator((_: unknown, context: Executio
     throw new ForbiddenException('This endpoint needs an organization admin token');
   }
   if (admin.organization.state !== TenantState.Active) {
-    throw new ConflictException(TENANT_BUSY);
+    throw tenantBusy();
   }
   return admin.organization;
 });

@@ -8,7 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'Missing, malformed, expired or revoked token, or wrong credentials',
   403: 'Valid token, but not allowed on this organization',
   404: 'No organization of that name',
-  409: 'Duplicate organization name or admin email, or the organization is being changed',
+  409: 'Duplicate organization name or admin email; or the organization is busy, or its name was just given up and is still reserved (both with Retry-After)',
   413: 'Request body too large',
   429: 'Too many attempts; retry after the Retry-After delay',
   503: 'Database unreachable; retry after the Retry-After delay',

@@ -8,6 +8,22 @@ export enum OperationKind {
   Delete = 'delete',
 }
 
+/** A name the organization gave up (by a rename or its deletion), reserved until `until`. */
+@Schema({ _id: false, versionKey: false })
+export class VacatedSlug {
+  @Prop({ required: true })
+  slug: string;
+
+  /** The entities recorded when the name was given up: where late writes may have landed. */
+  @Prop({ type: [String], default: [] })
+  entities: string[];
+
+  @Prop({ required: true })
+  until: Date;
+}
+
+const VacatedSlugSchema = SchemaFactory.createForClass(VacatedSlug);
+
 /** A multi-step change in progress: enough to finish or undo it after a crash. */
 @Schema({ _id: false, versionKey: false })
 export class PendingOperation {
@@ -30,6 +46,10 @@ export class PendingOperation {
 
   @Prop()
   target_slug?: string;
+
+  /** A rename has emptied its target storage: a resumed rename must not empty it again. */
+  @Prop()
+  target_emptied?: boolean;
 }
 
 const PendingOperationSchema = SchemaFactory.createForClass(PendingOperation);
@@ -49,8 +69,9 @@ export class Organization {
   slug: string;
 
   /**
-   * The slug, plus the target slug while a rename runs. Its unique index makes a name taken by
-   * a rename in flight unavailable to everyone else, with no separate lock.
+   * The slug, plus the target slug while a rename runs, plus the names it gave up that are still
+   * reserved. Its unique index makes a name taken by a rename in flight, or just vacated, unavailable
+   * to everyone else, with no separate lock.
    */
   @Prop({ type: [String], required: true, unique: true })
   claimed_slugs: string[];
@@ -67,6 +88,18 @@ export class Organization {
   /** Entity collections the tenant has written, so that rename and delete know them all. */
   @Prop({ type: [String], default: [] })
   entities: string[];
+
+  /** Raised whenever the storage moves or goes: a request's handle of an older generation is stale. */
+  @Prop({ required: true, default: 0 })
+  storage_generation: number;
+
+  /** Names given up and still reserved; late writes under them are carried over or dropped at `until`. */
+  @Prop({ type: [VacatedSlugSchema], default: [] })
+  vacated_slugs: VacatedSlug[];
+
+  /** While an instance frees the due reserved names: until then, no other does. */
+  @Prop()
+  vacancy_lease_until?: Date;
 
   @Prop({ default: true })
   is_active: boolean;
