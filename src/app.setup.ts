@@ -10,6 +10,7 @@ import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 import { QuietStartupLogger } from './config/logger-options';
+import { setUpRedoc } from './root/redoc';
 import { DOCS_PATH, OPENAPI_JSON_PATH, SERVICE_NAME, SERVICE_VERSION } from './root/service-info';
 
 export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
@@ -35,9 +36,19 @@ export async function configureApp(app: NestFastifyApplication, env: Environment
   app.enableCors({ origin: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
+  acceptOnlyJsonAndForms(app);
   app.enableShutdownHooks();
   closeStalledAnswers(app, env.REQUEST_TIMEOUT_MS);
   setUpSwagger(app);
+  setUpRedoc(app);
+}
+
+/**
+ * Bodies are JSON or forms (the parsers Nest registers); any other content type is a 415. Fastify
+ * would otherwise parse text/plain into a string, which validation then refused with a 400.
+ */
+function acceptOnlyJsonAndForms(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 }
 
 /**
@@ -59,7 +70,8 @@ function closeStalledAnswers(app: NestFastifyApplication, timeoutMs: number): vo
 }
 
 /**
- * Swagger UI at /docs needs its inline styles and the validator badge; everything else stays
+ * Swagger UI at /docs needs its inline styles and the validator badge; ReDoc at /redoc inline styles
+ * too, and its search runs in a worker it creates from a blob: URL. Everything else stays
  * same-origin. upgrade-insecure-requests is added per request, over TLS only (upgradeOnlyOverTls).
  */
 const SWAGGER_UI_CSP = {
@@ -67,6 +79,7 @@ const SWAGGER_UI_CSP = {
   styleSrc: ["'self'", "'unsafe-inline'"],
   imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
   scriptSrc: ["'self'"],
+  workerSrc: ["'self'", 'blob:'],
   upgradeInsecureRequests: null,
 };
 

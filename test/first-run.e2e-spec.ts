@@ -80,7 +80,7 @@ describe('GET / (e2e)', () => {
     expect(response.body).toEqual({
       name: 'Organization Management Service',
       version: PACKAGE_VERSION,
-      links: { docs: '/docs', openapi: '/docs-json' },
+      links: { docs: '/docs', openapi: '/docs-json', redoc: '/redoc' },
     });
     for (const link of Object.values<string>(response.body.links)) {
       expect({ link, status: (await api.get(link)).status }).toEqual({ link, status: 200 });
@@ -100,7 +100,11 @@ describe('GET / (e2e)', () => {
       version: { example: expect.any(String) },
       links: { $ref: '#/components/schemas/RootLinksDto' },
     });
-    expect(RootLinksDto.properties).toMatchObject({ docs: { example: '/docs' }, openapi: { example: '/docs-json' } });
+    expect(RootLinksDto.properties).toMatchObject({
+      docs: { example: '/docs' },
+      openapi: { example: '/docs-json' },
+      redoc: { example: '/redoc' },
+    });
   });
 });
 

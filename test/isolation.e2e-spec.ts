@@ -1,5 +1,5 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import { Model, Types } from 'mongoose';
+import { Model, mongo, Types } from 'mongoose';
 import { tenantOf } from '../src/tenancy/organization-tenant';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
 import { TenantRegistry } from '../src/tenancy/tenant-registry.service';
@@ -18,8 +18,14 @@ import { mode, startTestApp, TestApp } from './support/test-app';
  */
 describe('Isolation under renames, deletes and late writes (e2e)', () => {
   const master = `e2e_isolation_${mode()}_${randomSuffix()}`;
-  // Reserved for 0.5 + 1.5 + 1 = 3 s after a name is given up.
-  const env = { MASTER_DB_NAME: master, TENANT_HANDLE_TTL_MS: '500', DB_SOCKET_TIMEOUT_MS: '1500' };
+  // Reserved for 0.5 + 2 × 1 + 1.5 + 1 = 5 s after a name is given up.
+  const env = {
+    MASTER_DB_NAME: master,
+    OPERATION_LEASE_MS: '1000',
+    TENANT_HANDLE_TTL_MS: '500',
+    DB_TIMEOUT_MS: '1000',
+    DB_SOCKET_TIMEOUT_MS: '1500',
+  };
   let first: TestApp;
   let second: TestApp;
   let api: Api;
@@ -163,6 +169,58 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
     expect(await notesUnder(former.name)).toEqual([]);
     await api.delete(`/org/delete?${query({ organization_name: newName })}`, { token: successor.token });
     expect(await first.storage.exists(storageNameOf(newName))).toBe(false);
+  });
+
+  it('refuses a query built before its organization went, when it runs after', async () => {
+    const organization = await api.createOrganization('Query');
+    await api.post('/notes', { token: organization.token, json: { text: 'mine' } });
+    const held = await heldNotes(first, organization);
+    const builtBefore = held.find();
+    const madeBefore = new held({ text: 'unsaved' });
+
+    await api.delete(`/org/delete?${query({ organization_name: organization.name })}`, { token: organization.token });
+
+    expect(() => builtBefore.exec()).toThrow(NotFoundException);
+    expect(() => madeBefore.save()).toThrow(NotFoundException);
+  });
+
+  it('carries a late update over: it replaces the document the rename moved', async () => {
+    const organization = await api.createOrganization('Upsert');
+    const id = (await api.post('/notes', { token: organization.token, json: { text: 'v1' } })).body.data.id;
+    const heldThere = await heldNotes(second, organization);
+    const renamed = await api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: `Upsert Moved ${randomSuffix()}` },
+    });
+    expect(renamed.status).toBe(200);
+
+    await heldThere.findOneAndUpdate({ _id: id }, { $set: { text: 'v2 (late)' } }, { upsert: true }).exec();
+
+    await eventually(async () => {
+      expect(await notesOf(organization)).toEqual(['v2 (late)']);
+      expect(await notesUnder(organization.name)).toEqual([]);
+    }, 15_000);
+  });
+
+  it('finishes a rename whose last step failed, though a late write recreated a moved collection', async () => {
+    const organization = await api.createOrganization('Resumed');
+    await api.post('/notes', { token: organization.token, json: { text: 'before' } });
+    const heldThere = await heldNotes(second, organization);
+    jest
+      .spyOn(first.app.get(TenantRegistry), 'completeRename')
+      .mockRejectedValueOnce(new mongo.MongoNetworkError('injected: connection reset'));
+    const renamed = await api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: `Resumed Moved ${randomSuffix()}` },
+    });
+    expectProblem(renamed, 503);
+    await heldThere.create({ text: 'late write' });
+
+    // Recovery (a short lease here) finishes the rename, and the late write joins the moved notes.
+    await eventually(async () => {
+      expect(await record(organization.id)).toMatchObject({ state: 'active' });
+      expect(await notesOf(organization)).toEqual(['before', 'late write']);
+    }, 30_000);
   });
 
   it('a rename never merges into data found under its target name', async () => {

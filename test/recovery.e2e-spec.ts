@@ -127,10 +127,10 @@ describe('Recovery of interrupted operations (e2e)', () => {
     await crash(first.testApp);
 
     const second = await start();
-    // Deleted, then kept as a tombstone until its name's reservation ends.
+    // Deleted, then kept as a tombstone until its name's reservation (11 s here) ends.
     await eventually(async () => {
       expect(await record(second.testApp, organization.id)).toBeNull();
-    });
+    }, 30_000);
     expectProblem(await second.api.get(`/org/get?${query({ organization_name: organization.name })}`), 404);
     expect(await notesIn(second.testApp, organization.name)).toEqual([]);
     expect((await second.api.createOrganizationRequest(organization.name, organization.email)).status).toBe(201);
@@ -186,10 +186,10 @@ describe('Recovery of interrupted operations (e2e)', () => {
     await atDrop;
 
     const second = await start();
-    // Deleted, then kept as a tombstone until its name's reservation ends.
+    // Deleted, then kept as a tombstone until its name's reservation (11 s here) ends.
     await eventually(async () => {
       expect(await record(second.testApp, organization.id)).toBeNull();
-    });
+    }, 30_000);
     const successor = await second.api.createOrganizationRequest(organization.name);
     expect(successor.status).toBe(201);
     wake();

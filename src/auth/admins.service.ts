@@ -98,11 +98,13 @@ export class AdminsService implements OnModuleInit {
   }
 
   /**
-   * The organization ids that organization admins name, a batch of admins at a time (each batch read
-   * before it is handed out), for recovery's sweep of admins left without an organization.
+   * The organization ids that organization admins created since `since` (all, without it) name, a
+   * batch of admins at a time (each batch read before it is handed out), for recovery's sweep of
+   * admins left without an organization.
    */
-  async *organizationIdsInBatches(batchSize = 1000): AsyncGenerator<Types.ObjectId[]> {
-    const cursor = this.admins.find({ role: AdminRole.Admin }, { organization_id: 1 }).lean().cursor({ batchSize });
+  async *organizationIdsInBatches(since?: Date, batchSize = 1000): AsyncGenerator<Types.ObjectId[]> {
+    const filter = { role: AdminRole.Admin, ...(since ? { created_at: { $gte: since } } : {}) };
+    const cursor = this.admins.find(filter, { organization_id: 1 }).lean().cursor({ batchSize });
     let batch = new Map<string, Types.ObjectId>();
     for await (const admin of cursor) {
       if (admin.organization_id) {

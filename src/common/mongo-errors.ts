@@ -3,6 +3,7 @@ import { mongo } from 'mongoose';
 
 export const DUPLICATE_KEY = 11000;
 const NAMESPACE_NOT_FOUND = 26;
+const NAMESPACE_EXISTS = 48;
 
 /** Errors that mean "the database cannot be reached right now", as opposed to a bad request. */
 const UNAVAILABLE_ERROR_NAMES = new Set([
@@ -38,4 +39,12 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
 
 export function isNamespaceNotFoundError(error: unknown): boolean {
   return error instanceof mongo.MongoServerError && error.code === NAMESPACE_NOT_FOUND;
+}
+
+/** A rename onto a collection that exists (mongo-java-server says so in words only). */
+export function isNamespaceExistsError(error: unknown): boolean {
+  return (
+    error instanceof mongo.MongoServerError &&
+    (error.code === NAMESPACE_EXISTS || /target namespace exists/i.test(error.message))
+  );
 }

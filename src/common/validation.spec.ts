@@ -52,6 +52,12 @@ class AccountDto {
   display_name?: string;
 }
 
+class OptionalOnlyDto {
+  @Optional()
+  @IsString()
+  name?: string;
+}
+
 const VALID = { name: 'Acme', seats: 3, address: { city: 'Oslo' }, contacts: [{ email: 'a@acme.com' }] };
 
 function run(value: unknown, metatype: new () => object = SignupDto): Promise<unknown> {
@@ -123,9 +129,17 @@ describe('createValidationPipe', () => {
   });
 
   it('refuses a missing body and a body that is not an object', async () => {
-    for (const body of [undefined, null, 'Acme', [VALID]]) {
+    for (const body of [undefined, 'Acme', [VALID]]) {
       expect((await fieldErrors(body)).map((error) => error.field)).toContain('name');
     }
+  });
+
+  it('refuses a body of null, even where every field is optional, rather than taking it for no body', async () => {
+    expect(await fieldErrors(null)).toEqual([{ field: 'body', message: 'body must be a JSON object' }]);
+    expect(await fieldErrors(null, OptionalOnlyDto)).toEqual([
+      { field: 'body', message: 'body must be a JSON object' },
+    ]);
+    expect(await run(undefined, OptionalOnlyDto)).toBeInstanceOf(OptionalOnlyDto);
   });
 
   describe('a missing field', () => {

@@ -6,6 +6,11 @@ const MAX_NESTING = 8;
 
 class BoundedValidationPipe extends ValidationPipe {
   transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A JSON body of null is a body, refused like [] or 1: the pipe would take it for no body at all ({}),
+    // which passes where every field is optional (DELETE /org/delete).
+    if (metadata.type === 'body' && metadata.data === undefined && value === null) {
+      return Promise.reject(validationFailed([{ field: 'body', message: 'body must be a JSON object' }]));
+    }
     if (nestsDeeperThan(value, MAX_NESTING)) {
       throw new BadRequestException('Request is nested too deeply');
     }

@@ -15,6 +15,8 @@ import { Environment } from '../config/environment';
           // Fail fast (503) while the database is away instead of queueing requests until it returns.
           bufferCommands: false,
           serverSelectionTimeoutMS: timeoutMs,
+          // Nor wait without end for a pooled connection (the reservation of vacated names counts on it).
+          waitQueueTimeoutMS: timeoutMs,
           connectTimeoutMS: timeoutMs,
           socketTimeoutMS: config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }),
           // Collections are created by writes, so a stale request cannot recreate a deleted tenant's.

@@ -98,6 +98,8 @@ export class OrganizationLifecycleService {
       if (claimed.slug !== organization.slug) {
         throw tenantBusy();
       }
+      // Not if recovery has taken the rename over meanwhile: it completes the rename without them.
+      await this.registry.confirmOwnership(claimed);
       await this.changeCredentials(organization, credentials);
     } catch (error) {
       await this.registry.abandonRename(claimed);

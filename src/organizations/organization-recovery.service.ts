@@ -13,12 +13,16 @@ import { OrganizationLifecycleService } from './organization-lifecycle.service';
  * left without an organization are looked for at start-up and once per lease period: only a create
  * that outlived its lease can leave one.
  */
+/** How far back each search for admins without an organization reaches, at the least. */
+const ORPHAN_OVERLAP_MS = 10 * 60_000;
+
 @Injectable()
 export class OrganizationRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OrganizationRecoveryService.name);
   private readonly intervalMs: number;
   private readonly leaseMs: number;
-  private orphansSoughtAt = 0;
+  /** When the last search for admins without an organization began; none yet at start-up. */
+  private orphansSoughtAt?: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
@@ -65,9 +69,15 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     } catch (error) {
       this.logger.warn(`Recovery sweep failed, will retry: ${(error as Error).message}`);
     }
-    if (Date.now() - this.orphansSoughtAt >= this.leaseMs) {
+    if (this.orphansSoughtAt === undefined || Date.now() - this.orphansSoughtAt >= this.leaseMs) {
+      // The first search reads every admin; later ones only those created since the one before,
+      // with room for a late insert and for a creator's clock that runs behind.
+      const since =
+        this.orphansSoughtAt === undefined
+          ? undefined
+          : new Date(this.orphansSoughtAt - Math.max(this.leaseMs, ORPHAN_OVERLAP_MS));
       this.orphansSoughtAt = Date.now();
-      await this.removeAdminsWithoutOrganization().catch((error: Error) =>
+      await this.removeAdminsWithoutOrganization(since).catch((error: Error) =>
         this.logger.warn(`Sweep of admins without an organization failed, will retry: ${error.message}`),
       );
     }
@@ -80,8 +90,8 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
    * Safe: a create writes its organization before its admin, and each batch of admins is read before
    * their organizations are looked up, so an admin whose organization is missing then has none for good.
    */
-  private async removeAdminsWithoutOrganization(): Promise<void> {
-    for await (const organizationIds of this.admins.organizationIdsInBatches()) {
+  private async removeAdminsWithoutOrganization(since?: Date): Promise<void> {
+    for await (const organizationIds of this.admins.organizationIdsInBatches(since)) {
       const existing = await this.registry.findExistingIds(organizationIds);
       const missing = organizationIds.filter((id) => !existing.has(id.toString()));
       if (missing.length > 0) {

@@ -10,6 +10,8 @@ export const SERVICE_VERSION = packageVersion(join(__dirname, '..', '..', 'packa
 /** Where Swagger UI and the OpenAPI document are served, without the leading slash. */
 export const DOCS_PATH = 'docs';
 export const OPENAPI_JSON_PATH = 'docs-json';
+/** Where ReDoc is served (src/root/redoc.ts), without the leading slash. */
+export const REDOC_PATH = 'redoc';
 
 function packageVersion(file: string): string {
   try {

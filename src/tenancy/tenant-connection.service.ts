@@ -2,7 +2,7 @@ import { Injectable, NotFoundException, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import { LRUCache } from 'lru-cache';
-import { Connection, Model } from 'mongoose';
+import { Connection, Document, Model, Query } from 'mongoose';
 import { Environment, TenancyMode } from '../config/environment';
 import { DEFAULT_DATABASE_COLLECTION, tenantCollectionName } from './storage-names';
 import {
@@ -118,7 +118,11 @@ export class TenantConnectionService implements OnModuleDestroy {
     }
   }
 
-  /** The model itself, behind a proxy that checks the tenant before every call or `new`. */
+  /**
+   * The model itself, behind a proxy that checks the tenant before every call and `new`, and again
+   * when a query it built runs or a document it made is saved: a query built before a rename and run
+   * after it is refused too.
+   */
   private handle<T>(tenant: Tenant, model: Model<T>): Model<T> {
     return new Proxy(model, {
       get: (target, property, receiver) => {
@@ -128,14 +132,30 @@ export class TenantConnectionService implements OnModuleDestroy {
         }
         return (...args: unknown[]) => {
           this.assertUsable(tenant);
-          return (value as (...args: unknown[]) => unknown).apply(target, args);
+          const result = (value as (...args: unknown[]) => unknown).apply(target, args);
+          return result instanceof Query ? this.checkedBefore(tenant, result, 'exec') : result;
         };
       },
       construct: (target, args) => {
         this.assertUsable(tenant);
-        return Reflect.construct(target, args) as object;
+        return this.checkedBefore(tenant, Reflect.construct(target, args) as Document, 'save');
       },
     });
+  }
+
+  private checkedBefore<O extends Query<unknown, unknown> | Document>(
+    tenant: Tenant,
+    object: O,
+    method: 'exec' | 'save',
+  ): O {
+    const run = (object as unknown as Record<string, (...args: unknown[]) => unknown>)[method].bind(object);
+    Object.defineProperty(object, method, {
+      value: (...args: unknown[]) => {
+        this.assertUsable(tenant);
+        return run(...args);
+      },
+    });
+    return object;
   }
 
   private compiled<T>(tenant: Tenant, entity: TenantEntity<T>): CompiledModel {

@@ -38,7 +38,11 @@ const LEASE_EXPIRED = {
 @Injectable()
 export class TenantRegistry implements OnModuleInit {
   private readonly leaseMs: number;
-  /** Longer than a handle lives plus the time the driver gives an operation, with a second to spare. */
+  /**
+   * Longer than a handle lives plus the longest an operation begun through it can take to reach the
+   * server (server selection, then a pooled connection: DB_TIMEOUT_MS each) and to be answered
+   * (DB_SOCKET_TIMEOUT_MS), with a second to spare.
+   */
   readonly reservationMs: number;
 
   constructor(
@@ -48,7 +52,10 @@ export class TenantRegistry implements OnModuleInit {
   ) {
     this.leaseMs = config.get('OPERATION_LEASE_MS', { infer: true });
     this.reservationMs =
-      config.get('TENANT_HANDLE_TTL_MS', { infer: true }) + config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }) + 1000;
+      config.get('TENANT_HANDLE_TTL_MS', { infer: true }) +
+      2 * config.get('DB_TIMEOUT_MS', { infer: true }) +
+      config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }) +
+      1000;
   }
 
   /** The unique slug indexes must exist before two creates can race. */
@@ -326,7 +333,7 @@ export class TenantRegistry implements OnModuleInit {
     return this.organizations
       .find({
         'vacated_slugs.until': { $lt: now },
-        $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: now } }],
+        $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: this.abandonedBefore(now) } }],
       })
       .lean()
       .exec();
@@ -337,7 +344,13 @@ export class TenantRegistry implements OnModuleInit {
     const now = this.databaseClock.now();
     return this.organizations
       .findOneAndUpdate(
-        { _id: tenant._id, $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: now } }] },
+        {
+          _id: tenant._id,
+          $or: [
+            { vacancy_lease_until: { $exists: false } },
+            { vacancy_lease_until: { $lt: this.abandonedBefore(now) } },
+          ],
+        },
         { $set: { vacancy_lease_until: this.newOwnership().lease_until } },
         { returnDocument: 'after' },
       )
@@ -412,6 +425,15 @@ export class TenantRegistry implements OnModuleInit {
       Math.ceil((reserved.until.getTime() - this.databaseClock.now().getTime()) / 1000),
     );
     return retryLater(NAME_RESERVED, retryAfterSeconds);
+  }
+
+  /**
+   * A lease on freeing names is taken over only a reservation after it ended: an instance that
+   * stalled just after its last check may still send a step, which must land before anyone else
+   * can take the name.
+   */
+  private abandonedBefore(now: Date): Date {
+    return new Date(now.getTime() - this.reservationMs);
   }
 
   private vacancy(tenant: Organization): VacatedSlug {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, mongo } from 'mongoose';
-import { DUPLICATE_KEY, isNamespaceNotFoundError } from '../common/mongo-errors';
+import { DUPLICATE_KEY, isNamespaceExistsError, isNamespaceNotFoundError } from '../common/mongo-errors';
 import { TenancyMode } from '../config/environment';
 import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
 import { TenantStorage } from './tenant';
@@ -76,13 +76,14 @@ export class TenantStorageService {
   /**
    * Carries whatever landed under a vacated name after its organization moved (late writes of
    * requests that began before the rename) into the organization's current storage, then drops it.
-   * Documents already there are left as they are; repeating the carry after a crash is harmless.
+   * Everything there was written after the move, so it replaces the document of the same _id (a late
+   * update or upsert); repeating the carry after a crash is harmless.
    */
   async carry(from: TenantStorage, to: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
     const targets = this.tenancy.collectionsOf({ storageName: to.storageName, entities: from.entities });
     for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
       await beforeEachStep();
-      await this.copyCollection(source, targets[index]);
+      await this.copyCollection(source, targets[index], this.replaceAll);
     }
     await beforeEachStep();
     await this.drop(from, beforeEachStep);
@@ -96,21 +97,35 @@ export class TenantStorageService {
 
   /** Atomic on the server: afterwards the documents are under exactly one of the two names. */
   private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
-    await this.ignoringMissing(
-      this.client()
-        .db('admin')
-        .command({
-          renameCollection: `${source.database}.${source.collection}`,
-          to: `${target.database}.${target.collection}`,
-        }),
-    );
+    try {
+      await this.ignoringMissing(
+        this.client()
+          .db('admin')
+          .command({
+            renameCollection: `${source.database}.${source.collection}`,
+            to: `${target.database}.${target.collection}`,
+          }),
+      );
+    } catch (error) {
+      if (!isNamespaceExistsError(error)) {
+        throw error;
+      }
+      // A resumed rename moved this collection already, and a late write made the source again:
+      // what is there now was written after the move, and joins the moved documents.
+      await this.copyCollection(source, target, this.replaceAll);
+      await this.ignoringMissing(this.client().db(source.database).dropCollection(source.collection));
+    }
   }
 
   /**
    * Copies in _id order and skips documents already copied by an interrupted earlier run; the
    * source is dropped only once the target holds every document.
    */
-  private async copyCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
+  private async copyCollection(
+    source: TenantCollection,
+    target: TenantCollection,
+    write: (to: mongo.Collection, documents: mongo.Document[]) => Promise<void> = this.insertMissing.bind(this),
+  ): Promise<void> {
     const from = this.client().db(source.database).collection(source.collection);
     const to = this.client().db(target.database).collection(target.collection);
     await this.copyIndexes(from, to);
@@ -118,11 +133,11 @@ export class TenantStorageService {
     for await (const document of from.find({}, { sort: { _id: 1 }, batchSize: COPY_BATCH_SIZE })) {
       batch.push(document);
       if (batch.length === COPY_BATCH_SIZE) {
-        await this.insertMissing(to, batch);
+        await write(to, batch);
         batch = [];
       }
     }
-    await this.insertMissing(to, batch);
+    await write(to, batch);
     const [copied, expected] = await Promise.all([to.countDocuments(), from.countDocuments()]);
     if (copied < expected) {
       throw new Error(`Copy of ${source.database}.${source.collection} is incomplete: ${copied} of ${expected}`);
@@ -138,6 +153,17 @@ export class TenantStorageService {
       await to.createIndexes(specs);
     }
   }
+
+  private readonly replaceAll = async (to: mongo.Collection, documents: mongo.Document[]): Promise<void> => {
+    if (documents.length > 0) {
+      await to.bulkWrite(
+        documents.map((document) => ({
+          replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
+        })),
+        { ordered: false },
+      );
+    }
+  };
 
   private async insertMissing(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
     if (documents.length === 0) {

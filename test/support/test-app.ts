@@ -45,9 +45,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_SECRET: 'e2e-secret-that-is-long-enough-for-production-use',
     // Every injected request comes from 127.0.0.1; the throttling suite sets its own limit.
     LOGIN_RATE_LIMIT: '100000',
-    // A vacated name is reserved for the handle lifetime plus the socket timeout (+1 s): 6 s here.
+    // A vacated name is reserved for the handle lifetime, twice DB_TIMEOUT_MS (3 s) and the socket
+    // timeout, plus 1 s: 11 s here.
     TENANT_HANDLE_TTL_MS: '1000',
-    DB_SOCKET_TIMEOUT_MS: '4000',
+    DB_SOCKET_TIMEOUT_MS: '3000',
     MASTER_DB_NAME: `e2e_${mode()}_${randomSuffix()}`,
     TENANCY_MODE: mode(),
     MONGODB_URI: process.env.MONGODB_URI as string,

@@ -29,8 +29,8 @@ export class LoginDto {
   @MaxLength(1024)
   password: string;
 
-  /** OAuth2 form field; only `password` is supported. @example "password" */
-  @Optional()
+  /** OAuth2 form field: `password`, or empty (as FastAPI-era clients send it) or absent. @example "password" */
+  @ValidateIf((_body, value) => value !== undefined && value !== '')
   @Equals('password')
   grant_type?: string;
 

@@ -37,3 +37,5 @@ export class Admin {
 }
 
 export const AdminSchema = SchemaFactory.createForClass(Admin);
+/** Recovery looks for admins left without an organization among the recently created ones. */
+AdminSchema.index({ created_at: 1 });

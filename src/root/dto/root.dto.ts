@@ -5,6 +5,9 @@ export class RootLinksDto {
 
   /** The OpenAPI 3 document, as JSON. @example "/docs-json" */
   openapi: string;
+
+  /** ReDoc: the same document as a readable reference. @example "/redoc" */
+  redoc: string;
 }
 
 export class RootDto {

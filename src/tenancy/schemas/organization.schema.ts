@@ -18,7 +18,8 @@ export class VacatedSlug {
   @Prop({ type: [String], default: [] })
   entities: string[];
 
-  @Prop({ required: true })
+  /** Indexed: recovery looks for due ones every quarter reservation. */
+  @Prop({ required: true, index: true })
   until: Date;
 }
 
