@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { AdminsService, CredentialChange } from '../auth/admins.service';
+import { isDatabaseUnavailableError } from '../common/mongo-errors';
 import { OperationKind, Organization } from '../tenancy/schemas/organization.schema';
 import { storageOf, tenantOf } from '../tenancy/organization-tenant';
 import { storageNameForSlug } from '../tenancy/storage-names';
@@ -64,9 +65,14 @@ export class OrganizationLifecycleService {
         return this.registry.complete(claimed, TenantState.Creating);
       });
     } catch (error) {
-      await this.rollBackCreate(claimed, removeTenantAdmin).catch((rollbackError: Error) =>
+      const rollBack = this.rollBackCreate(claimed, removeTenantAdmin).catch((rollbackError: Error) =>
         this.logger.warn(`Create of ${claimed.slug} left for recovery: ${rollbackError.message}`),
       );
+      // While the database is away the rollback would keep the answer waiting as long again, for
+      // nothing: it goes on without the request, and recovery finishes what it cannot.
+      if (!isDatabaseUnavailableError(error)) {
+        await rollBack;
+      }
       throw error;
     }
   }

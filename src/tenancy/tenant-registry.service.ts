@@ -21,12 +21,6 @@ const VISIBLE = { state: { $nin: [TenantState.Creating, TenantState.Deleted] } }
 const TOKEN_USABLE = { state: { $in: [TenantState.Active, TenantState.Renaming] } };
 
 /**
- * The registry of tenants: the one reader and writer of the organizations collection, and the one
- * place that knows its state rules. A multi-step operation (create, rename, delete) holds a tenant
- * through `claim*` under a lease; whoever renews or completes it proves it still holds the claim by
- * the operation's id, which changes when another instance takes an expired operation over.
- */
-/**
  * An operation whose lease has run out, judged by the database server's clock (`$$NOW`), which all
  * instances share: never by an instance's own, which may be skewed by more than a lease.
  */
@@ -35,6 +29,14 @@ const LEASE_EXPIRED = {
   $expr: { $lt: ['$operation.lease_until', '$$NOW'] },
 };
 
+/**
+ * The registry of tenants: the one reader and writer of the organizations collection, and the one
+ * place that knows its state rules. A multi-step operation (create, rename, delete) holds a tenant
+ * through `claim*` under a lease; whoever renews or completes it proves it still holds the claim by
+ * the operation's id, which changes when another instance takes an expired operation over. Names
+ * a tenant gives up stay claimed, as reservations, until their late writes are dealt with
+ * (`freeVacancy`); a deleted tenant stays as a tombstone until then.
+ */
 @Injectable()
 export class TenantRegistry implements OnModuleInit {
   private readonly leaseMs: number;
