@@ -135,14 +135,14 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     const newName = `Renamed After Stop ${randomSuffix()}`;
     const [oldStorage, newStorage] = [storageNameOf(organization.name), storageNameOf(newName)];
 
-    // Steps: before the default collection, before notes (and in database mode before dropping the old database).
-    // The database stops at the second: the default collection has moved, the notes have not.
+    // Steps: before the default collection, before notes. The database stops at the second: the
+    // default collection has moved, the notes have not.
     const tenantStorage = testApp.app.get(TenantStorageService);
     const move = tenantStorage.move.bind(tenantStorage);
     let interrupted: Record<string, unknown> | undefined;
-    jest.spyOn(tenantStorage, 'move').mockImplementation(async (from, to, beforeEachStep) => {
+    jest.spyOn(tenantStorage, 'move').mockImplementation(async (from, to, operationId, beforeEachStep) => {
       let step = 0;
-      return move(from, to, async () => {
+      return move(from, to, operationId, async () => {
         step += 1;
         if (step === 2 && interrupted === undefined) {
           interrupted = {

@@ -1,8 +1,10 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { Model, mongo, Types } from 'mongoose';
+import { OrganizationRecoveryService } from '../src/organizations/organization-recovery.service';
 import { tenantOf } from '../src/tenancy/organization-tenant';
 import { TenantConnectionService } from '../src/tenancy/tenant-connection.service';
 import { TenantRegistry } from '../src/tenancy/tenant-registry.service';
+import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { Api, expectProblem, Organization, query } from './support/api';
 import { eventually } from './support/eventually';
 import { Note, NoteEntity, NotesModule } from './support/notes.module';
@@ -184,6 +186,80 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
     expect(() => madeBefore.save()).toThrow(NotFoundException);
   });
 
+  it("restricts every operation of a handle to its own organization's documents, on the server", async () => {
+    const owner = await api.createOrganization('Stamped');
+    const mine = (await api.post('/notes', { token: owner.token, json: { text: 'mine' } })).body.data.id as string;
+    // Documents of another organization under the same name, as a late write would leave them.
+    const otherId = new Types.ObjectId();
+    const foreign = await first.storage
+      .collection(storageNameOf(owner.name), 'notes')
+      .insertOne({ text: 'foreign', _tenant: otherId });
+    const held = () => heldNotes(first, owner);
+    const foreignNow = () =>
+      first.storage.collection(storageNameOf(owner.name), 'notes').findOne({ _id: foreign.insertedId });
+
+    expect((await (await held()).find().lean().exec()).map((note) => note.text)).toEqual(['mine']);
+    expect(await (await held()).countDocuments().exec()).toBe(1);
+    expect(await (await held()).distinct('text').exec()).toEqual(['mine']);
+    expect(await (await held()).aggregate([{ $group: { _id: null, count: { $sum: 1 } } }]).exec()).toEqual([
+      { _id: null, count: 1 },
+    ]);
+    expect(await (await held()).findById(foreign.insertedId).exec()).toBeNull();
+    expect(
+      (await (await held()).updateMany({}, { $set: { text: 'changed', _tenant: otherId } }).exec()).modifiedCount,
+    ).toBe(1);
+    expect(
+      (await (await held()).replaceOne({ _id: foreign.insertedId }, { text: 'replaced' }).exec()).matchedCount,
+    ).toBe(0);
+    const bulk = await (
+      await held()
+    ).bulkWrite([
+      { updateOne: { filter: { _id: foreign.insertedId }, update: { $set: { text: 'bulk' } } } },
+      { insertOne: { document: { text: 'bulk insert' } } },
+    ]);
+    expect(bulk.modifiedCount).toBe(0);
+    await (await held()).insertMany([{ text: 'inserted' }]);
+    await (await held()).findOneAndUpdate({ text: 'foreign' }, { $set: { text: 'upserted' } }, { upsert: true }).exec();
+    // A document of the other organization, hydrated and saved through the handle, changes nothing.
+    const hydrated = (await held()).hydrate({ _id: foreign.insertedId, text: 'foreign' });
+    hydrated.text = 'saved';
+    await expect(hydrated.save()).rejects.toThrow(/No document found/);
+    await expect((async () => (await held()).collection)()).rejects.toThrow(/bypass/);
+    await expect(
+      (async () => (await held()).aggregate([{ $lookup: { from: 'admins', as: 'x', pipeline: [] } }]).exec())(),
+    ).rejects.toThrow(/\$lookup/);
+
+    expect(await foreignNow()).toEqual({ _id: foreign.insertedId, text: 'foreign', _tenant: otherId });
+    const stored = await notesUnder(owner.name);
+    expect(
+      stored
+        .filter((note) => note._tenant?.equals(owner.id))
+        .map((note) => note.text)
+        .sort(),
+    ).toEqual(['bulk insert', 'changed', 'inserted', 'upserted']);
+    expect(stored.find((note) => note._id.equals(mine))).toMatchObject({ text: 'changed' });
+    expect((await (await held()).deleteMany({}).exec()).deletedCount).toBe(4);
+    expect(await foreignNow()).not.toBeNull();
+  });
+
+  it('stamps the documents of an organization from before stamps, once, so that it keeps them', async () => {
+    const organization = await api.createOrganization('Legacy');
+    await api.post('/notes', { token: organization.token, json: { text: 'old note' } });
+    // As a version without stamps left it.
+    const notes = first.storage.collection(storageNameOf(organization.name), 'notes');
+    await notes.updateMany({}, { $unset: { _tenant: 1 } });
+    await first.storage
+      .organizations()
+      .updateOne({ _id: new Types.ObjectId(organization.id) }, { $unset: { documents_stamped: 1 } });
+    expect(await notesOf(organization)).toEqual([]);
+
+    await first.app.get(OrganizationRecoveryService).sweep();
+
+    expect(await notesOf(organization)).toEqual(['old note']);
+    expect(await notes.countDocuments({ _tenant: new Types.ObjectId(organization.id) })).toBe(1);
+    expect(await record(organization.id)).toMatchObject({ documents_stamped: true });
+  });
+
   it('carries a late update over: it replaces the document the rename moved', async () => {
     const organization = await api.createOrganization('Upsert');
     const id = (await api.post('/notes', { token: organization.token, json: { text: 'v1' } })).body.data.id;
@@ -199,6 +275,41 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
     await eventually(async () => {
       expect(await notesOf(organization)).toEqual(['v2 (late)']);
       expect(await notesUnder(organization.name)).toEqual([]);
+    }, 15_000);
+  });
+
+  it('carries a late write that lands while the rename moves its collection, in either mode', async () => {
+    const organization = await api.createOrganization('Mid Move');
+    await api.post('/notes', { token: organization.token, json: { text: 'before' } });
+    const heldThere = await heldNotes(second, organization);
+    const newName = `Mid Move Done ${randomSuffix()}`;
+    const notesTarget = first.storage.locate(storageNameOf(newName), 'notes');
+    // Right after the notes reach the new name (renamed, or copied in database mode), a late write
+    // arrives under the old one: the moment the old database used to be dropped.
+    const storage = first.app.get(TenantStorageService) as unknown as Record<
+      string,
+      (...args: unknown[]) => Promise<unknown>
+    >;
+    for (const step of ['renameCollection', 'copyCollection']) {
+      const original = storage[step].bind(storage);
+      jest.spyOn(storage, step).mockImplementation(async (source, target, ...rest) => {
+        const result = await original(source, target, ...rest);
+        if (JSON.stringify(target) === JSON.stringify(notesTarget)) {
+          await heldThere.create({ text: 'late, mid-move' });
+        }
+        return result;
+      });
+    }
+    const renamed = await api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: newName },
+    });
+    jest.restoreAllMocks();
+    expect(renamed.status).toBe(200);
+
+    await eventually(async () => {
+      expect(await notesOf(organization)).toEqual(['before', 'late, mid-move']);
+      expect(await first.storage.exists(storageNameOf(organization.name))).toBe(false);
     }, 15_000);
   });
 

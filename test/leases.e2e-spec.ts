@@ -213,6 +213,40 @@ describe('Operation leases across instances (e2e)', () => {
     await other.api.login(email);
   });
 
+  it('applies the credentials of a rename stalled inside its credential change once: the token version fences the late one', async () => {
+    const owner = await start();
+    const other = await start();
+    const organization = await owner.api.createOrganization('Stalled Credentials');
+    const newName = `Stalled Credentials Done ${randomSuffix()}`;
+    const newPassword = 'An0ther-Passw0rd!';
+    const adminOf = () => other.testApp.storage.admins().findOne({ _id: new mongo.ObjectId(organization.adminId) });
+    const versionBefore = (await adminOf())?.token_version as number;
+    // Holding the organization for the rename, about to change the credentials, the owner stalls.
+    const atChange = hold(owner.testApp.app.get(AdminsService), 'changeCredentialsNow', 'before');
+    const update = owner.api.put('/org/update', {
+      token: organization.token,
+      json: { organization_name: organization.name, new_organization_name: newName, password: newPassword },
+    });
+    await atChange.reached;
+    const renewals = hold(owner.testApp.app.get(TenantRegistry), 'renewLease', 'before');
+
+    // Recovery completes the rename with its credentials.
+    await eventually(async () => {
+      expect(await recordNamed(other.testApp, newName)).toMatchObject({ state: 'active' });
+    }, 10_000);
+    expect((await adminOf())?.token_version).toBe(versionBefore + 1);
+    const recovered = await other.api.login(organization.email, newPassword);
+
+    // The owner wakes: its change finds the token version moved on, and changes nothing.
+    renewals.release();
+    atChange.release();
+    expectProblem(await update, 409);
+    expect((await adminOf())?.token_version).toBe(versionBefore + 1);
+    expect((await other.api.get('/admin/me', { token: recovered })).status).toBe(200);
+    expectProblem(await other.api.get('/admin/me', { token: organization.token }), 401);
+    expect(await recordNamed(other.testApp, newName)).not.toHaveProperty('operation');
+  });
+
   it('sweeps an admin that a stalled create inserted after its rollback, when its owner could not take it back', async () => {
     const owner = await start();
     const other = await start();

@@ -13,12 +13,15 @@ interface NewOrganizationAdmin {
   organizationId: Types.ObjectId;
 }
 
+/** New credentials, and the token version they were decided on: they apply only while it holds. */
 export interface CredentialChange {
   email?: string;
   passwordHash?: string;
+  tokenVersion: number;
 }
 
 const EMAIL_TAKEN = 'An admin with this email already exists';
+const CREDENTIALS_CHANGED = 'The credentials changed meanwhile; read them again and retry';
 
 @Injectable()
 export class AdminsService implements OnModuleInit {
@@ -68,23 +71,34 @@ export class AdminsService implements OnModuleInit {
   }
 
   /**
-   * One atomic update: the new credentials and the revocation of every older token. `change` holds
-   * only what differs from the stored credentials (the caller compares first); an empty one writes
-   * nothing and revokes nothing.
+   * One atomic update: the new credentials and the revocation of every older token, applied only if
+   * no other change came first (the token version is the fence). `change` holds only what differs
+   * from the stored credentials (the caller compares first); an empty one writes nothing and revokes
+   * nothing. False when the version has moved on: another change, or this one applied already.
    */
-  async changeCredentials(adminId: Types.ObjectId, change: CredentialChange): Promise<void> {
+  async changeCredentials(adminId: Types.ObjectId, change: CredentialChange): Promise<boolean> {
     const set = {
       ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
       ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
     };
     if (Object.keys(set).length === 0) {
-      return;
+      return true;
     }
     const { matchedCount } = await this.rethrowingDuplicateEmail(
-      this.admins.updateOne({ _id: adminId }, { $set: set, $inc: { token_version: 1 } }).exec(),
+      this.admins
+        .updateOne({ _id: adminId, token_version: change.tokenVersion }, { $set: set, $inc: { token_version: 1 } })
+        .exec(),
     );
-    if (matchedCount === 0) {
+    if (matchedCount === 0 && !(await this.admins.exists({ _id: adminId }))) {
       throw new NotFoundException(TENANT_NOT_FOUND);
+    }
+    return matchedCount === 1;
+  }
+
+  /** As `changeCredentials`, for a request: a change that came first is a 409. */
+  async changeCredentialsNow(adminId: Types.ObjectId, change: CredentialChange): Promise<void> {
+    if (!(await this.changeCredentials(adminId, change))) {
+      throw new ConflictException(CREDENTIALS_CHANGED);
     }
   }
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { AdminsService, CredentialChange } from '../auth/admins.service';
 import { isDatabaseUnavailableError } from '../common/mongo-errors';
-import { OperationKind, Organization } from '../tenancy/schemas/organization.schema';
+import { OperationKind, Organization, PendingCredentials } from '../tenancy/schemas/organization.schema';
 import { storageOf, tenantOf } from '../tenancy/organization-tenant';
 import { storageNameForSlug } from '../tenancy/storage-names';
 import { tenantBusy, TenantState } from '../tenancy/tenant';
@@ -10,6 +10,10 @@ import { TenantConnectionService } from '../tenancy/tenant-connection.service';
 import { ClaimedTenant, TenantRegistry } from '../tenancy/tenant-registry.service';
 import { TenantStorageService } from '../tenancy/tenant-storage.service';
 import { TenantAdminEntity } from './schemas/tenant-admin.schema';
+
+function pendingCredentials({ email, passwordHash, tokenVersion }: CredentialChange): PendingCredentials {
+  return { email, password_hash: passwordHash, token_version: tokenVersion };
+}
 
 interface NewOrganization {
   name: string;
@@ -98,13 +102,14 @@ export class OrganizationLifecycleService {
       kind: OperationKind.Rename,
       target_name: rename.name,
       target_slug: rename.slug,
+      ...(credentials && this.changesCredentials(credentials) ? { credentials: pendingCredentials(credentials) } : {}),
     });
     try {
       // Renamed by another request since it was read: this request's view of its name is stale.
       if (claimed.slug !== organization.slug) {
         throw tenantBusy();
       }
-      // Not if recovery has taken the rename over meanwhile: it completes the rename without them.
+      // Not if recovery has taken the rename over meanwhile: it applies them itself, once.
       await this.registry.confirmOwnership(claimed);
       await this.changeCredentials(organization, credentials);
     } catch (error) {
@@ -128,6 +133,7 @@ export class OrganizationLifecycleService {
         // Its stalled owner may still write late under the name: the name is reserved, as after a delete.
         return this.rollBackCreate(organization, undefined, true);
       case TenantState.Renaming:
+        await this.applyPendingCredentials(organization);
         return void (await this.finishRename(organization));
       case TenantState.Deleting:
         return this.finishDelete(organization);
@@ -136,7 +142,22 @@ export class OrganizationLifecycleService {
 
   private async changeCredentials(organization: Organization, credentials: CredentialChange | undefined) {
     if (credentials && this.changesCredentials(credentials)) {
-      await this.admins.changeCredentials(organization.admin_id, credentials);
+      await this.admins.changeCredentialsNow(organization.admin_id, credentials);
+    }
+  }
+
+  /**
+   * A resumed rename's credentials, unless its request applied them already (or anything else changed
+   * them since): the token version fences the request, should it still be running late.
+   */
+  private async applyPendingCredentials(organization: ClaimedTenant): Promise<void> {
+    const pending = organization.operation.credentials;
+    if (pending) {
+      await this.admins.changeCredentials(organization.admin_id, {
+        email: pending.email,
+        passwordHash: pending.password_hash,
+        tokenVersion: pending.token_version,
+      });
     }
   }
 
@@ -159,7 +180,8 @@ export class OrganizationLifecycleService {
           await this.storage.dropLeftovers(storageNameForSlug(slug), guard);
           await this.registry.markTargetEmptied(organization);
         }
-        await this.storage.move(storageOf(organization.slug, organization.entities), storageNameForSlug(slug), guard);
+        const from = storageOf(organization.slug, organization.entities);
+        await this.storage.move(from, storageNameForSlug(slug), organization.operation.id, guard);
       });
     }
     return this.registry.completeRename(organization);
@@ -197,7 +219,7 @@ export class OrganizationLifecycleService {
         if (taken.state === TenantState.Deleted) {
           await this.storage.drop(vacated, stillHeld);
         } else if (taken.state === TenantState.Active) {
-          await this.storage.carry(vacated, storageOf(taken.slug, vacated.entities), stillHeld);
+          await this.storage.carry(vacated, storageOf(taken.slug, vacated.entities), taken._id.toString(), stillHeld);
         } else {
           continue;
         }
@@ -206,6 +228,15 @@ export class OrganizationLifecycleService {
     } finally {
       await this.registry.releaseVacancies(taken);
     }
+  }
+
+  /** Stamps an organization's documents from before stamps existed, and records that it is done. */
+  async stampLegacyDocuments(organization: Organization): Promise<void> {
+    await this.storage.stampLegacyDocuments(
+      storageOf(organization.slug, organization.entities),
+      organization._id.toString(),
+    );
+    await this.registry.markStamped(organization);
   }
 
   /**

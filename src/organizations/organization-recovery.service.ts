@@ -7,8 +7,8 @@ import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
 /**
- * Finishes or undoes operations whose instance died, and frees reserved names whose reservation has
- * run out: at start-up, then every lease period or quarter reservation, whichever is shorter. An
+ * Finishes or undoes operations whose instance died, frees reserved names whose reservation has run
+ * out, and stamps documents written before stamps existed: at start-up, then every lease period or quarter reservation, whichever is shorter. An
  * operation is taken over only after its lease has run out, and by one instance at a time. Admins
  * left without an organization are looked for at start-up and once per lease period: only a create
  * that outlived its lease can leave one.
@@ -64,6 +64,13 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
           .freeVacancies(organization)
           .catch((error: Error) =>
             this.logger.warn(`Could not free the names ${organization.slug} gave up yet: ${error.message}`),
+          );
+      }
+      for (const organization of await this.registry.findUnstamped()) {
+        await this.lifecycle
+          .stampLegacyDocuments(organization)
+          .catch((error: Error) =>
+            this.logger.warn(`Could not stamp the documents of ${organization.slug} yet: ${error.message}`),
           );
       }
     } catch (error) {

@@ -92,9 +92,12 @@ export class OrganizationsService {
    * or spacing) or the current password is no change, and so revokes no token. The password is
    * compared with the stored hash first, and hashed only when it is a new one.
    */
-  private async credentialChange(current: Organization, dto: UpdateOrganizationDto): Promise<CredentialChange> {
+  private async credentialChange(
+    current: Organization,
+    dto: UpdateOrganizationDto,
+  ): Promise<CredentialChange | undefined> {
     if (dto.email === undefined && dto.password === undefined) {
-      return {};
+      return undefined;
     }
     const admin = await this.admins.findById(current.admin_id);
     if (!admin) {
@@ -104,7 +107,8 @@ export class OrganizationsService {
       dto.email !== undefined && normalizeEmail(dto.email) !== normalizeEmail(admin.email) ? dto.email : undefined;
     const passwordChanged =
       dto.password !== undefined && !(await this.passwords.verify(dto.password, admin.password_hash));
-    return { email, passwordHash: passwordChanged ? await this.passwords.hash(dto.password as string) : undefined };
+    const passwordHash = passwordChanged ? await this.passwords.hash(dto.password as string) : undefined;
+    return { email, passwordHash, tokenVersion: admin.token_version };
   }
 
   /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */

@@ -235,9 +235,18 @@ describe('TenantConnectionService in database mode', () => {
     const notes = await service.model(org, NOTES);
 
     expect(fake.connection.useDb).toHaveBeenCalledWith('org_x', { useCache: true });
-    expect(data).toMatchObject({ collectionName: 'data', db: fake.tenantDbs.get('org_x') });
-    expect(notes).toMatchObject({ collectionName: 'notes', db: fake.tenantDbs.get('org_x') });
+    const compiled = Object.values(fake.tenantDbs.get('org_x')!.models);
+    expect(compiled.map((model) => model.modelName)).toEqual([modelOf(data), modelOf(notes)]);
+    expect(data).toMatchObject({ collectionName: 'data' });
+    expect(notes).toMatchObject({ collectionName: 'notes' });
     expect(fake.connection.model).not.toHaveBeenCalled();
+  });
+
+  it('does not give out the raw collection or connection of a handle', async () => {
+    const handle = await serviceFor(TenancyMode.Database, fakeConnection()).model(tenant([]), DEFAULT);
+    for (const property of ['collection', 'db', 'base', 'watch']) {
+      expect(() => (handle as unknown as Record<string, unknown>)[property]).toThrow(/bypass/);
+    }
   });
 
   it("retire forgets that organization's models only, so that its next generation compiles anew", async () => {

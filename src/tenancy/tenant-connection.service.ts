@@ -15,6 +15,7 @@ import {
   TenantStorage,
 } from './tenant';
 import { TenantRegistry } from './tenant-registry.service';
+import { bindTenant } from './tenant-stamp';
 
 /** `useDb({ useCache: true })` keeps its handles here; `removeDb` is public but missing from the types. */
 type CachingConnection = Connection & { relatedDbs: Record<string, Connection>; removeDb(name: string): void };
@@ -27,6 +28,9 @@ export interface TenantCollection {
 
 /** What became of a tenant's storage generation: moved elsewhere (a rename) or gone (a delete). */
 export type RetiredAs = 'moved' | 'gone';
+
+/** What would reach the storage past the tenant restriction: the driver's collection, the connection. */
+const UNRESTRICTED = new Set<PropertyKey>(['collection', '$__collection', 'db', 'base', 'watch']);
 
 interface CompiledModel {
   readonly storageName: string;
@@ -41,6 +45,8 @@ interface CompiledModel {
  * (409 after a rename, 404 after a delete) and once TENANT_HANDLE_TTL_MS have passed since the
  * authorization. A write through a handle of another instance, which cannot know of the retirement,
  * lands under the old name, which stays reserved until no such write can arrive (see TenantRegistry).
+ * Whatever the timing, every operation through it is restricted on the server to documents stamped
+ * with its organization's id (see tenant-stamp.ts), and it does not give out the raw collection.
  *
  * Compiled models are cached by organization id and entity (never by a name another organization
  * may take next), least recently used first out, within TENANT_CACHE_SIZE and TENANT_CACHE_IDLE_MS.
@@ -126,6 +132,11 @@ export class TenantConnectionService implements OnModuleDestroy {
   private handle<T>(tenant: Tenant, model: Model<T>): Model<T> {
     return new Proxy(model, {
       get: (target, property, receiver) => {
+        if (UNRESTRICTED.has(property)) {
+          throw new Error(
+            `A tenant model does not give out its ${String(property)}: it would bypass the tenant's restriction`,
+          );
+        }
         const value = Reflect.get(target, property, receiver) as unknown;
         if (typeof value !== 'function') {
           return value;
@@ -169,6 +180,7 @@ export class TenantConnectionService implements OnModuleDestroy {
     const name = `${collection}.${tenant.id}.${tenant.generation}`;
     const db = this.mode === TenancyMode.Database ? this.databaseHandle(database) : this.connection;
     const model = db.model<T>(name, entity.schema, collection) as unknown as Model<unknown>;
+    bindTenant(model, tenant.id);
     const compiled = { storageName: tenant.storageName, model };
     this.models.set(key, compiled);
     return compiled;

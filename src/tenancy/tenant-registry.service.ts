@@ -105,6 +105,7 @@ export class TenantRegistry implements OnModuleInit {
         claimed_slugs: [tenant.slug],
         admin_id: tenant.adminId,
         state: TenantState.Creating,
+        documents_stamped: true,
         operation: { kind: OperationKind.Create, ...this.newOwnership() },
       });
       return created.toObject() as ClaimedTenant;
@@ -122,7 +123,7 @@ export class TenantRegistry implements OnModuleInit {
   async claimExisting(
     id: Types.ObjectId,
     state: TenantState.Renaming | TenantState.Deleting,
-    operation: { kind: OperationKind; target_name?: string; target_slug?: string },
+    operation: Omit<PendingOperation, 'id' | 'lease_until'>,
   ): Promise<ClaimedTenant> {
     const target = operation.target_slug;
     try {
@@ -338,6 +339,25 @@ export class TenantRegistry implements OnModuleInit {
         $or: [{ vacancy_lease_until: { $exists: false } }, { vacancy_lease_until: { $lt: this.abandonedBefore(now) } }],
       })
       .lean()
+      .exec();
+  }
+
+  /** Active organizations whose documents predate stamps, a batch at a time. */
+  findUnstamped(limit = 100): Promise<Organization[]> {
+    return this.organizations
+      .find({ state: TenantState.Active, documents_stamped: { $ne: true } })
+      .limit(limit)
+      .lean()
+      .exec();
+  }
+
+  /** Only if its storage has not moved since it was read: else the next sweep stamps it where it is now. */
+  async markStamped(tenant: Organization): Promise<void> {
+    await this.organizations
+      .updateOne(
+        { _id: tenant._id, state: TenantState.Active, storage_generation: tenant.storage_generation },
+        { $set: { documents_stamped: true } },
+      )
       .exec();
   }
 

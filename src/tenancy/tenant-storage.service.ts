@@ -1,14 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import { Connection, mongo } from 'mongoose';
+import { Connection, mongo, Types } from 'mongoose';
 import { DUPLICATE_KEY, isNamespaceExistsError, isNamespaceNotFoundError } from '../common/mongo-errors';
 import { TenancyMode } from '../config/environment';
 import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
 import { TenantStorage } from './tenant';
+import { TENANT_FIELD } from './tenant-stamp';
 
 /** Resolves when the operation may go on; throws to stop it before it touches storage. */
 type StepGuard = () => Promise<void>;
 const COPY_BATCH_SIZE = 1000;
+/** Between a collection's name and its operation's id in an aside name; no entity name has a dot. */
+const ASIDE_SEPARATOR = '.moving.';
 
 /**
  * Moves and drops a tenant's storage. Every step can be repeated after a crash and ends in the
@@ -24,18 +27,23 @@ export class TenantStorageService {
   ) {}
 
   /**
-   * `beforeEachStep` runs before every collection moved and before the old storage is dropped: the
-   * caller's chance to stop if it no longer owns the operation.
+   * Moves every collection of the storage under the new name. `beforeEachStep` runs before each one:
+   * the caller's chance to stop if it no longer owns the operation. What is left under the old name
+   * afterwards was written late, and is the reservation's to carry over (see `carry`): the old
+   * database is not dropped here, so that no late write is lost between a copy and that drop.
    */
-  async move(from: TenantStorage, toStorageName: string, beforeEachStep: StepGuard): Promise<void> {
+  async move(
+    from: TenantStorage,
+    toStorageName: string,
+    operationId: string,
+    beforeEachStep: StepGuard,
+  ): Promise<void> {
     const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
     for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
       await beforeEachStep();
-      await this.moveCollection(source, targets[index]);
-    }
-    if (this.tenancy.mode === TenancyMode.Database) {
-      await beforeEachStep();
-      await this.client().db(from.storageName).dropDatabase();
+      await (this.tenancy.mode === TenancyMode.Database
+        ? this.moveAcrossDatabases(source, targets[index], operationId)
+        : this.renameCollection(source, targets[index]));
     }
   }
 
@@ -74,31 +82,36 @@ export class TenantStorageService {
   }
 
   /**
-   * Carries whatever landed under a vacated name after its organization moved (late writes of
-   * requests that began before the rename) into the organization's current storage, then drops it.
-   * Everything there was written after the move, so it replaces the document of the same _id (a late
-   * update or upsert); repeating the carry after a crash is harmless.
+   * Carries whatever the organization wrote under a vacated name after it moved (late writes of
+   * requests that began before the rename) into its current storage, then drops the name's storage.
+   * Only documents stamped with its id go: everything there of its own was written after the move, so
+   * it replaces its document of the same _id (a late update or upsert); repeating the carry after a
+   * crash is harmless.
    */
-  async carry(from: TenantStorage, to: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
+  async carry(from: TenantStorage, to: TenantStorage, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
     const targets = this.tenancy.collectionsOf({ storageName: to.storageName, entities: from.entities });
+    const own = { [TENANT_FIELD]: new Types.ObjectId(tenantId) };
     for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
       await beforeEachStep();
-      await this.copyCollection(source, targets[index], this.replaceAll);
+      await this.copyCollection(source, targets[index], own);
     }
-    await beforeEachStep();
     await this.drop(from, beforeEachStep);
   }
 
-  private moveCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
-    return this.tenancy.mode === TenancyMode.Database
-      ? this.copyCollection(source, target)
-      : this.renameCollection(source, target);
+  /** Stamps the documents written before stamps existed with the organization's id. */
+  async stampLegacyDocuments(storage: TenantStorage, tenantId: string): Promise<void> {
+    for (const { database, collection } of this.tenancy.collectionsOf(storage)) {
+      await this.client()
+        .db(database)
+        .collection(collection)
+        .updateMany({ [TENANT_FIELD]: { $exists: false } }, { $set: { [TENANT_FIELD]: new Types.ObjectId(tenantId) } });
+    }
   }
 
   /** Atomic on the server: afterwards the documents are under exactly one of the two names. */
-  private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<void> {
+  private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<boolean> {
     try {
-      await this.ignoringMissing(
+      const renamed = await this.ignoringMissing(
         this.client()
           .db('admin')
           .command({
@@ -106,42 +119,61 @@ export class TenantStorageService {
             to: `${target.database}.${target.collection}`,
           }),
       );
+      return renamed !== undefined;
     } catch (error) {
       if (!isNamespaceExistsError(error)) {
         throw error;
       }
       // A resumed rename moved this collection already, and a late write made the source again:
-      // what is there now was written after the move, and joins the moved documents.
-      await this.copyCollection(source, target, this.replaceAll);
-      await this.ignoringMissing(this.client().db(source.database).dropCollection(source.collection));
+      // it stays for the reservation to carry over.
+      return false;
     }
   }
 
   /**
-   * Copies in _id order and skips documents already copied by an interrupted earlier run; the
-   * source is dropped only once the target holds every document.
+   * A collection first goes aside under a name of this operation's own in the old database (atomic,
+   * and no request writes there), and is copied from there: a late write that arrives meanwhile
+   * recreates the source instead of being lost, and is carried over later. Asides of an earlier
+   * owner of the operation, which stalled or crashed, are copied first.
+   */
+  private async moveAcrossDatabases(source: TenantCollection, target: TenantCollection, operationId: string) {
+    const prefix = `${source.collection}${ASIDE_SEPARATOR}`;
+    const aside = { database: source.database, collection: `${prefix}${operationId}` };
+    const earlier = await this.client()
+      .db(source.database)
+      .listCollections({ name: { $regex: `^${prefix.replaceAll('.', '\\.')}` } }, { nameOnly: true })
+      .toArray();
+    const asides = earlier.map(({ name }) => ({ database: source.database, collection: name as string }));
+    if (await this.renameCollection(source, aside)) {
+      asides.push(aside);
+    }
+    for (const moving of asides) {
+      await this.copyCollection(moving, target);
+      await this.ignoringMissing(this.client().db(moving.database).dropCollection(moving.collection));
+    }
+  }
+
+  /**
+   * Copies in _id order; a copied document replaces the target's of the same _id and stamp, so an
+   * interrupted copy is simply run again. Copying never removes anything from the source.
    */
   private async copyCollection(
     source: TenantCollection,
     target: TenantCollection,
-    write: (to: mongo.Collection, documents: mongo.Document[]) => Promise<void> = this.insertMissing.bind(this),
+    filter: mongo.Filter<mongo.Document> = {},
   ): Promise<void> {
     const from = this.client().db(source.database).collection(source.collection);
     const to = this.client().db(target.database).collection(target.collection);
     await this.copyIndexes(from, to);
     let batch: mongo.Document[] = [];
-    for await (const document of from.find({}, { sort: { _id: 1 }, batchSize: COPY_BATCH_SIZE })) {
+    for await (const document of from.find(filter, { sort: { _id: 1 }, batchSize: COPY_BATCH_SIZE })) {
       batch.push(document);
       if (batch.length === COPY_BATCH_SIZE) {
-        await write(to, batch);
+        await this.replaceAll(to, batch);
         batch = [];
       }
     }
-    await write(to, batch);
-    const [copied, expected] = await Promise.all([to.countDocuments(), from.countDocuments()]);
-    if (copied < expected) {
-      throw new Error(`Copy of ${source.database}.${source.collection} is incomplete: ${copied} of ${expected}`);
-    }
+    await this.replaceAll(to, batch);
   }
 
   private async copyIndexes(from: mongo.Collection, to: mongo.Collection): Promise<void> {
@@ -154,32 +186,31 @@ export class TenantStorageService {
     }
   }
 
-  private readonly replaceAll = async (to: mongo.Collection, documents: mongo.Document[]): Promise<void> => {
-    if (documents.length > 0) {
-      await to.bulkWrite(
-        documents.map((document) => ({
-          replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
-        })),
-        { ordered: false },
-      );
-    }
-  };
-
-  private async insertMissing(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
+  /**
+   * Replaces by _id and stamp: never a document of another organization. One with the same _id
+   * (garbage no request can reach) stays where it is, and is dropped with its storage.
+   */
+  private async replaceAll(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
     if (documents.length === 0) {
       return;
     }
     try {
-      await to.insertMany(documents, { ordered: false });
+      await to.bulkWrite(
+        documents.map((document) => ({
+          replaceOne: {
+            filter: { _id: document._id, [TENANT_FIELD]: document[TENANT_FIELD] },
+            replacement: document,
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
     } catch (error) {
-      if (!(error instanceof mongo.MongoBulkWriteError)) {
+      const writeErrors = error instanceof mongo.MongoBulkWriteError ? [error.writeErrors].flat() : [];
+      if (writeErrors.length === 0 || !writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY)) {
         throw error;
       }
-      const writeErrors = ([] as mongo.WriteError[]).concat(error.writeErrors);
-      if (!writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY)) {
-        throw error;
-      }
-      this.logger.log(`Resumed copy into ${to.namespace}: ${writeErrors.length} documents were already there`);
+      this.logger.warn(`Copy into ${to.namespace}: ${writeErrors.length} documents of another stamp left alone`);
     }
   }
 

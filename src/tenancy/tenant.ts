@@ -1,6 +1,7 @@
 import { ConflictException } from '@nestjs/common';
 import { Schema } from 'mongoose';
 import { assertValidEntityName } from './storage-names';
+import { stampTenantDocuments } from './tenant-stamp';
 
 export const TENANT_EXISTS = 'Organization already exists';
 export const TENANT_NOT_FOUND = 'Organization not found';
@@ -67,5 +68,6 @@ export function defineTenantEntity<T>(name: string | null, schema: Schema<T>): T
     throw new Error(`Tenant entity ${JSON.stringify(name)} is already defined`);
   }
   definedEntities.add(name);
+  stampTenantDocuments(schema as Schema);
   return { name, schema };
 }

@@ -25,6 +25,22 @@ export class VacatedSlug {
 
 const VacatedSlugSchema = SchemaFactory.createForClass(VacatedSlug);
 
+/** The admin credentials a rename also changes, so that recovery applies them if the request cannot. */
+@Schema({ _id: false, versionKey: false })
+export class PendingCredentials {
+  @Prop()
+  email?: string;
+
+  @Prop()
+  password_hash?: string;
+
+  /** The admin's token version they were decided on: they apply only while it holds. */
+  @Prop({ required: true })
+  token_version: number;
+}
+
+const PendingCredentialsSchema = SchemaFactory.createForClass(PendingCredentials);
+
 /** A multi-step change in progress: enough to finish or undo it after a crash. */
 @Schema({ _id: false, versionKey: false })
 export class PendingOperation {
@@ -51,6 +67,9 @@ export class PendingOperation {
   /** A rename has emptied its target storage: a resumed rename must not empty it again. */
   @Prop()
   target_emptied?: boolean;
+
+  @Prop({ type: PendingCredentialsSchema })
+  credentials?: PendingCredentials;
 }
 
 const PendingOperationSchema = SchemaFactory.createForClass(PendingOperation);
@@ -97,6 +116,13 @@ export class Organization {
   /** Names given up and still reserved; late writes under them are carried over or dropped at `until`. */
   @Prop({ type: [VacatedSlugSchema], default: [] })
   vacated_slugs: VacatedSlug[];
+
+  /**
+   * All its documents carry its stamp (see tenant-stamp.ts). Organizations created before stamps
+   * existed get theirs from recovery, once.
+   */
+  @Prop()
+  documents_stamped?: boolean;
 
   /** While an instance frees the due reserved names: until then, no other does. */
   @Prop()
