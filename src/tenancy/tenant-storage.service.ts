@@ -41,9 +41,7 @@ export class TenantStorageService {
     const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
     for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
       await beforeEachStep();
-      await (this.tenancy.mode === TenancyMode.Database
-        ? this.moveAcrossDatabases(source, targets[index], operationId)
-        : this.renameCollection(source, targets[index]));
+      await this.moveCollection(source, targets[index], operationId);
     }
   }
 
@@ -105,6 +103,14 @@ export class TenantStorageService {
         .db(database)
         .collection(collection)
         .updateMany({ [TENANT_FIELD]: { $exists: false } }, { $set: { [TENANT_FIELD]: new Types.ObjectId(tenantId) } });
+    }
+  }
+
+  private async moveCollection(source: TenantCollection, target: TenantCollection, operationId: string) {
+    if (this.tenancy.mode === TenancyMode.Database) {
+      await this.moveAcrossDatabases(source, target, operationId);
+    } else {
+      await this.renameCollection(source, target);
     }
   }
 

@@ -26,7 +26,7 @@ export interface TenantCollectionName {
 }
 
 export class TenantStorage {
-  private readonly client: mongo.MongoClient;
+  readonly client: mongo.MongoClient;
 
   constructor(
     clientOrConnection: mongo.MongoClient | Connection,
@@ -62,12 +62,18 @@ export class TenantStorage {
   }
 
   /**
-   * What the server lists of the storage: its database (database mode), or its collections
-   * (collection mode). Asked of the server's listings, never by opening it.
+   * What the server lists of the storage: its database (database mode; with `collections`, the
+   * collections in it), or its collections (collection mode). Asked of the server's listings, never
+   * by opening it.
    */
-  async listed(storageName: string): Promise<string[]> {
+  async listed(storageName: string, { collections = false } = {}): Promise<string[]> {
     if (this.mode === TenancyMode.Database) {
-      return (await this.databaseNames()).filter((name) => name === storageName);
+      const listed = (await this.databaseNames()).filter((name) => name === storageName);
+      if (!collections || listed.length === 0) {
+        return listed;
+      }
+      const inside = await this.client.db(storageName).listCollections({}, { nameOnly: true }).toArray();
+      return inside.map(({ name }) => `${storageName}.${name}`);
     }
     const defaultCollection = tenantCollectionName(storageName, null);
     // `org_<slug>__`: what every entity collection's name starts with.
