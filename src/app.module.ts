@@ -18,7 +18,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => env }),
+        // This configuration only: neither read from process.env nor written to it (two apps in one
+        // process, as in the tests, must not see each other's settings).
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          ignoreEnvVars: true,
+          skipProcessEnv: true,
+          load: [() => env],
+        }),
         LoggerModule.forRoot(loggerOptions(env)),
         DatabaseModule,
         TenancyModule,

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { configureApp, fastifyOptions } from './app.setup';
+import { assertDriverPatched } from './common/driver-patch';
 import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH, SERVICE_NAME } from './root/service-info';
 
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
     process.loadEnvFile('.env');
   }
   const env = validateEnvironment(process.env);
+  assertDriverPatched();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env),
     new FastifyAdapter(fastifyOptions(env)),

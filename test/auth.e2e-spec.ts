@@ -203,6 +203,43 @@ describe('Admin authentication (e2e)', () => {
       }
     });
 
+    it('is exactly the one SUPERADMIN_EMAIL names: a superadmin no longer named loses its role and its tokens', async () => {
+      const master = { MASTER_DB_NAME: `e2e_superadmins_${randomSuffix()}` };
+      const start = (env: Record<string, string>) => startTestApp({ env: { ...master, ...env } });
+      const [former, next] = [`former-root-${randomSuffix()}@example.com`, `next-root-${randomSuffix()}@example.com`];
+      const first = await start({ SUPERADMIN_EMAIL: former, SUPERADMIN_PASSWORD });
+      const formerToken = await new Api(() => first.app).login(former, SUPERADMIN_PASSWORD);
+      // Someone registers an organization under the address the next superadmin was to have.
+      const clash = await new Api(() => first.app).createOrganization('Clash');
+      await first.close({ dropDatabases: false });
+
+      // Named address changed: the former superadmin is gone, tokens and all.
+      const second = await start({ SUPERADMIN_EMAIL: next, SUPERADMIN_PASSWORD });
+      const onSecond = new Api(() => second.app);
+      expectProblem(await onSecond.get('/admin/me', { token: formerToken }), 401);
+      expectProblem(
+        await onSecond.post('/admin/login', { json: { email: former, password: SUPERADMIN_PASSWORD } }),
+        401,
+      );
+      const nextToken = await onSecond.login(next, SUPERADMIN_PASSWORD);
+      expect((await onSecond.get('/org/list', { token: nextToken })).status).toBe(200);
+      await second.close({ dropDatabases: false });
+
+      // An address of an organization admin: refused, and the start goes on, with no superadmin.
+      const third = await start({ SUPERADMIN_EMAIL: clash.email, SUPERADMIN_PASSWORD });
+      const onThird = new Api(() => third.app);
+      expectProblem(await onThird.get('/admin/me', { token: nextToken }), 401);
+      expect((await onThird.get('/admin/me', { token: clash.token })).body.data).toMatchObject({ role: 'admin' });
+      expectProblem(await onThird.get('/org/list', { token: await onThird.login(clash.email) }), 403);
+      expect(await third.storage.admins().countDocuments({ role: 'superadmin' })).toBe(0);
+      await third.close({ dropDatabases: false });
+
+      // Unset: none.
+      const fourth = await start({});
+      expect(await fourth.storage.admins().find({ role: "superadmin" }).toArray()).toEqual([]);
+      await fourth.close();
+    });
+
     it('keeps its id and tokens across restarts with the same password', async () => {
       const token = await api.login(SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD);
       const restarted = await startTestApp({

@@ -1,6 +1,17 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { AppProcess, spawnAppProcess, stopAllAppProcesses } from '../tools/app-process';
@@ -101,6 +112,74 @@ describe('npm start, as separate processes (e2e)', () => {
       expect(service.output()).not.toMatch(/successfully started|listening on|\n\s+at /);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  describe('npm start with no MONGODB_URI (its own local database)', () => {
+    const dataDir = join(workDir, 'local-data');
+    const npmStart = (port: number) =>
+      spawnAppProcess(
+        // No HOST: the default. A JWT secret given, so that nothing is written to the project's own .data/.
+        { PORT: String(port), LOCAL_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(48), BCRYPT_COST: '10' },
+        { cwd: workDir, script: join(__dirname, '..', 'tools', 'start.js') },
+      );
+
+    it('listens on this machine only, keeps its data readable by its owner only, and says so when the data is in use', async () => {
+      const port = await freePort();
+      const first = npmStart(port);
+      await waitFor(first, `listening on http://127.0.0.1:${port}`);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === 'IPv4' && !address.internal);
+      if (outside) {
+        await expect(fetch(`http://${outside.address}:${port}/health`)).rejects.toThrow();
+      }
+
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      const files = readdirSync(dataDir);
+      expect(files).toEqual(expect.arrayContaining(['mongo.mv', 'mongo.uri']));
+      for (const file of files) {
+        expect({ file, mode: statSync(join(dataDir, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+      }
+
+      // A second npm start on the same folder: one line that says what to do, no stack trace.
+      const second = npmStart(await freePort());
+      const { code } = await second.exited;
+      const uri = readFileSync(join(dataDir, 'mongo.uri'), 'utf8').trim();
+      expect({ code, output: linesOf(second).filter((line) => !line.startsWith('build:')) }).toEqual({
+        code: 1,
+        output: [
+          `The local database in ${dataDir} is in use by another npm start: stop that one, or run this one against it ` +
+            `with MONGODB_URI=${uri} PORT=<another port> npm start (or with a folder of its own: LOCAL_DATA_DIR=<folder>)`,
+        ],
+      });
+      await first.stop();
+    }, 120_000);
+  });
+
+  it('fails the install loudly when the driver patch no longer applies', () => {
+    // A project whose driver differs from the one the patch was made for (as after a driver update).
+    const project = mkdtempSync(join(tmpdir(), 'patch-'));
+    const root = join(__dirname, '..');
+    const driver = join(project, 'node_modules', 'mongodb');
+    mkdirSync(join(driver, 'lib', 'cmap'), { recursive: true });
+    writeFileSync(join(driver, 'package.json'), JSON.stringify({ name: 'mongodb', version: '7.8.0' }));
+    writeFileSync(join(driver, 'lib', 'cmap', 'connection.js'), 'class Connection {}\n');
+    cpSync(join(root, 'patches'), join(project, 'patches'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'patched', version: '1.0.0' }));
+    const postinstall = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts.postinstall;
+    const env = { PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}`, HOME: project };
+    try {
+      // What patch-package does by default outside CI: a warning, and success.
+      expect(spawnSync('patch-package', { cwd: project, env, shell: true }).status).toBe(0);
+      const install = spawnSync(postinstall, { cwd: project, env, shell: true, encoding: 'utf8' });
+      expect(install.status).toBe(1);
+      expect(install.stdout + install.stderr).toMatch(/mongodb/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   });
 

@@ -25,6 +25,8 @@ export interface AppProcessOptions {
   stopTimeoutMs?: number;
   /** Also write the app's stdout and stderr to ours as they come. */
   echo?: boolean;
+  /** spawnAppProcess only: what to run instead of dist/main.js, such as tools/start.js (`npm start`). */
+  script?: string;
 }
 
 /**

@@ -93,9 +93,9 @@ async function startAppProcess(env, options = {}) {
  * Starts the app with exactly `env` (plus PATH) and returns at once, for callers that watch it start
  * (or fail to). Runs in `options.cwd` if given, else in a temporary directory removed when it exits.
  */
-function spawnAppProcess(env, { stopTimeoutMs = STOP_TIMEOUT_MS, echo = false, cwd: givenCwd } = {}) {
+function spawnAppProcess(env, { stopTimeoutMs = STOP_TIMEOUT_MS, echo = false, cwd: givenCwd, script = MAIN } = {}) {
   const cwd = givenCwd ?? mkdtempSync(path.join(tmpdir(), CWD_PREFIX));
-  const child = spawn(process.execPath, ['-r', __filename, MAIN], {
+  const child = spawn(process.execPath, ['-r', __filename, script], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, [WATCH_PARENT]: cwd },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -41,7 +41,7 @@ fi
 echo "walkthrough: all 5 calls succeeded"
 
 # npm start says, in exactly one line, where the service and its API docs are.
-listening='listening on http://localhost:3000 (API docs: http://localhost:3000/docs)'
+listening='listening on http://127.0.0.1:3000 (API docs: http://127.0.0.1:3000/docs)'
 if [ "$(grep -cF "$listening" "$log")" -ne 1 ]; then
   cat "$log"
   echo "walkthrough: expected npm start to print one line: ... $listening"

@@ -189,6 +189,8 @@ function installExitHooks() {
 // ---- starting mongo-java-server ---------------------------------------------------------------------------
 
 class PortInUseError extends Error {}
+/** Another server holds the data file (H2 locks it while open). */
+class DataInUseError extends Error {}
 
 function spawnJavaServer({ jar, port, dataFile, memory }) {
   const args = [...jvmFlags(), '-jar', jar, '--port', String(port), '--bind', '127.0.0.1'];
@@ -255,12 +257,12 @@ function spawnJavaServer({ jar, port, dataFile, memory }) {
         `local-mongo: mongo-java-server exited before it was ready ` +
         `(${signal ? `signal ${signal}` : `exit code ${code}`}; java ${args.join(' ')})\n` +
         `--- server stderr (tail) ---\n${stderrTail}`;
-      settle(
-        reject,
-        /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
-          ? new PortInUseError(message)
-          : new Error(message),
-      );
+      const ErrorKind = /cannot listen on .*(?:BindException|Address already in use)/i.test(stderrTail)
+        ? PortInUseError
+        : /The file is locked/.test(stderrTail)
+          ? DataInUseError
+          : Error;
+      settle(reject, new ErrorKind(message));
     });
   });
 
@@ -370,7 +372,14 @@ async function startLocalMongo({ port = 0, dataFile, memory, log } = {}) {
   return startJavaServer({ port: Number(port), dataFile: file, memory: !file });
 }
 
-module.exports = { startLocalMongo, javaAvailable, freePort, JAR, BUILD_COMMAND: `mvn ${BUILD_ARGS.join(' ')}` };
+module.exports = {
+  startLocalMongo,
+  javaAvailable,
+  freePort,
+  DataInUseError,
+  JAR,
+  BUILD_COMMAND: `mvn ${BUILD_ARGS.join(' ')}`,
+};
 
 // ---- CLI --------------------------------------------------------------------------------------------------
 

@@ -142,6 +142,14 @@ export class AdminsService implements OnModuleInit {
     return deletedCount;
   }
 
+  /** Removes every superadmin but the one of `email` (all of them without it); how many went. */
+  async removeSuperadminsExcept(email: string | undefined): Promise<number> {
+    const { deletedCount } = await this.admins
+      .deleteMany({ role: AdminRole.Superadmin, ...(email ? { email: { $ne: normalizeEmail(email) } } : {}) })
+      .exec();
+    return deletedCount;
+  }
+
   /** Creates the superadmin, or brings its password up to date, keeping its id and so its tokens. */
   async upsertSuperadmin(email: string, passwordHash: string): Promise<void> {
     await this.admins

@@ -5,7 +5,12 @@ import { AdminsService } from './admins.service';
 import { PasswordService } from './password.service';
 import { AdminRole } from './schemas/admin.schema';
 
-/** Keeps the superadmin of SUPERADMIN_EMAIL / SUPERADMIN_PASSWORD in the database at every start. */
+/**
+ * Makes the superadmins exactly the one SUPERADMIN_EMAIL / SUPERADMIN_PASSWORD name, at every start:
+ * any other superadmin goes (its tokens with it), and none is left when the variables are unset. An
+ * address that already belongs to an organization admin is refused with a log line, without stopping
+ * the start: anyone may register an organization under any address.
+ */
 @Injectable()
 export class SuperadminSeeder implements OnApplicationBootstrap {
   private readonly logger = new Logger(SuperadminSeeder.name);
@@ -19,17 +24,25 @@ export class SuperadminSeeder implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const email = this.config.get('SUPERADMIN_EMAIL', { infer: true });
     const password = this.config.get('SUPERADMIN_PASSWORD', { infer: true });
-    if (!email || !password) {
+    const named = email && password ? email : undefined;
+    const removed = await this.admins.removeSuperadminsExcept(named);
+    if (removed > 0) {
+      this.logger.warn(`Removed ${removed} superadmin(s) that SUPERADMIN_EMAIL no longer names`);
+    }
+    if (!named || !password) {
       return;
     }
-    const existing = await this.admins.findByEmail(email);
+    const existing = await this.admins.findByEmail(named);
     if (existing && existing.role !== AdminRole.Superadmin) {
-      throw new Error(`SUPERADMIN_EMAIL ${email} already belongs to an organization admin; choose another address`);
+      this.logger.error(
+        `SUPERADMIN_EMAIL ${named} already belongs to an organization admin: there is no superadmin until it names another address`,
+      );
+      return;
     }
     if (existing && (await this.passwords.verify(password, existing.password_hash))) {
       return;
     }
-    await this.admins.upsertSuperadmin(email, await this.passwords.hash(password));
-    this.logger.log(`Superadmin ${email} ${existing ? 'password updated' : 'created'}`);
+    await this.admins.upsertSuperadmin(named, await this.passwords.hash(password));
+    this.logger.log(`Superadmin ${named} ${existing ? 'password updated' : 'created'}`);
   }
 }

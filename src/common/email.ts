@@ -1,4 +1,8 @@
-/** The one form in which emails are stored and compared. */
+/**
+ * The one form in which emails are stored and compared: NFKC first, so that look-alike spellings of
+ * one address (composed or decomposed accents, full-width letters) are one address, then trimmed
+ * and lower-cased.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.normalize('NFKC').trim().toLowerCase();
 }

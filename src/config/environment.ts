@@ -17,8 +17,9 @@ export class Environment {
   @WholeNumberSetting(0, 65535)
   PORT = 3000;
 
+  /** This machine only by default; the image and compose set 0.0.0.0 to listen on every interface. */
   @IsString()
-  HOST = '0.0.0.0';
+  HOST = '127.0.0.1';
 
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
   MONGODB_URI: string;

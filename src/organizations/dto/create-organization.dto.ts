@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength } from 'class-validator';
 import { IsAcceptablePassword } from '../../auth/password-policy';
+import { normalizeEmail } from '../../common/email';
 import { IsOrganizationName } from '../organization-name';
 
 export class CreateOrganizationDto {
@@ -9,7 +10,7 @@ export class CreateOrganizationDto {
   organization_name: string;
 
   /** The organization admin's login. @example "admin@acme.com" */
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
   @IsEmail()
   @MaxLength(254)
   email: string;
