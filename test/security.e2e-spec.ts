@@ -249,6 +249,24 @@ describe('Security (e2e)', () => {
     });
   });
 
+  describe('look-alike emails', () => {
+    it('treats the composed, decomposed and full-width spellings of one address as one admin', async () => {
+      const suffix = randomSuffix();
+      const composed = `adm\u00edn-${suffix}@example.com`; // í as one code point (NFC)
+      const decomposed = `admi\u0301n-${suffix}@example.com`; // i + combining acute (NFD)
+      const fullWidth = `\uff41dm\u00edn-${suffix}@example.com`; // full-width a
+      expect(decomposed).not.toBe(composed);
+      const created = await api.createOrganizationRequest(`Lookalike ${suffix}`, composed);
+      expect(created.status).toBe(201);
+
+      for (const lookalike of [decomposed, fullWidth]) {
+        expectProblem(await api.createOrganizationRequest(`Lookalike Two ${randomSuffix()}`, lookalike), 409);
+        expect(await api.login(lookalike)).toEqual(expect.any(String));
+      }
+      expect(await testApp().storage.admins().countDocuments({ email: { $regex: `-${suffix}@` } })).toBe(1);
+    });
+  });
+
   describe('HTTP hardening', () => {
     it('sends security headers, and a CSP under which Swagger UI loads only its own assets', async () => {
       const response = await api.get('/health');
