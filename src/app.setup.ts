@@ -7,6 +7,7 @@ import { FastifyHttpOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/auth.decorator';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
+import { finishDocument, METHOD_NOT_ALLOWED } from './common/openapi/document';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 import { QuietStartupLogger } from './config/logger-options';
@@ -126,12 +127,14 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .setTitle(SERVICE_NAME)
     .setDescription(
       'Multi-tenant organization management: every organization gets its own storage, and its admin ' +
-        'logs in for a bearer token. Errors are RFC 9457 problem details (application/problem+json).',
+        'logs in for a bearer token. Errors are RFC 9457 problem details (application/problem+json). ' +
+        `A documented path asked with a method it does not serve answers 405 with Allow ` +
+        `(#/components/responses/${METHOD_NOT_ALLOWED}).`,
     )
     .setVersion(SERVICE_VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addOAuth2({ type: 'oauth2', flows: { password: { tokenUrl: '/admin/login', scopes: {} } } }, OAUTH2_SCHEME)
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = finishDocument(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: OPENAPI_JSON_PATH });
 }

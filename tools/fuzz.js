@@ -2,15 +2,16 @@
 'use strict';
 /**
  * `npm run fuzz`: Schemathesis drives every operation of /docs-json against the built service on a
- * local database, without a token, with an organization admin's and with a superadmin's. It fails on
- * any 5xx, any response that does not match its documented schema, content type or headers, and
- * any undocumented status code, and closes with the number of requests made.
+ * local database, without a token, with an organization admin's and with a superadmin's: every
+ * phase (examples, coverage, fuzzing, and the stateful phase along the document's links) and every
+ * check, with the few narrow exceptions of FUZZ_CONFIG below. It closes with the number of requests
+ * made, and fails on any failure or when fewer than FUZZ_MIN_REQUESTS requests were made.
  *
- *   FUZZ_MAX_EXAMPLES=100 npm run fuzz     (test cases per operation and phase; default 50)
- *   FUZZ_MIN_REQUESTS=2000 npm run fuzz    (fail if fewer requests were made; default 0)
+ *   FUZZ_MAX_EXAMPLES=100 npm run fuzz     (test cases per operation and phase; default 100)
+ *   FUZZ_MIN_REQUESTS=2000 npm run fuzz    (default 3000)
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { existsSync, mkdtempSync, readFileSync } = require('node:fs');
+const { existsSync, mkdtempSync, readFileSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { createInterface } = require('node:readline');
@@ -21,55 +22,81 @@ const ROOT = path.join(__dirname, '..');
 const VENV = path.join(ROOT, '.venv-fuzz');
 const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 const SCHEMATHESIS_VERSION = '4.32.5';
-const CHECKS = [
-  'not_a_server_error',
-  'status_code_conformance',
-  'content_type_conformance',
-  'response_headers_conformance',
-  'response_schema_conformance',
-].join(',');
+const PHASES = 'examples,coverage,fuzzing,stateful';
+/**
+ * schemathesis.toml: the exceptions to "every check, everywhere", each as narrow as it can be, with
+ * its reason. Everything else runs with Schemathesis's defaults.
+ */
+const FUZZ_CONFIG = `
+# A body over BODY_LIMIT_BYTES is refused with 413 before validation: a rejection like 400.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+# Fastify answers a QUERY request without a Content-Type with 400 before routing (RFC 10008 wants
+# the request refused), so the 405 that every other undeclared method gets never comes (the problem
+# details filter makes 405s of the router's 404s only). The other methods are still sent everywhere.
+[phases.coverage]
+unexpected-methods = ["get", "put", "post", "delete", "options", "patch", "trace"]
+
+# The name may come in the query or in the body: OpenAPI cannot say that one of the two is required,
+# nor that both, when given, must name the same organization. The server answers 400 then.
+[[operations]]
+include-path = "/org/delete"
+include-method = "DELETE"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+
+# A password is at most 72 bytes in UTF-8 (bcrypt reads no further); JSON Schema's maxLength counts
+# characters. With ASCII strings the two agree, so that the checks hold the server to the document.
+[[operations]]
+include-path = ["/org/create", "/org/update"]
+generation.codec = "ascii"
+`;
 const PYTEST_STYLE_FOOTER = /^=+ .* in [\d.]+s =+$/;
 const SUPERADMIN = { email: 'fuzz-root@example.com', password: 'FuzzRootPassword1!' };
 const ADMIN = { email: 'fuzz-admin@example.com', password: 'FuzzAdminPassword1!' };
 
 async function main() {
-  const minimum = Number(process.env.FUZZ_MIN_REQUESTS ?? 0);
+  const minimum = Number(process.env.FUZZ_MIN_REQUESTS ?? 3000);
   if (!Number.isInteger(minimum)) {
     throw new Error(`FUZZ_MIN_REQUESTS must be a whole number, not "${process.env.FUZZ_MIN_REQUESTS}"`);
   }
   ensureSchemathesis();
   const database = await startLocalMongo({ memory: true });
-  let app;
   let failed = false;
   let requests = 0;
   try {
-    app = await startApp(database.uri);
-    const base = app.url;
     const identities = [
-      ['anonymous', undefined],
-      ['organization admin', await adminToken(base)],
-      ['superadmin', await login(base, SUPERADMIN)],
+      ['anonymous', async () => undefined],
+      ['organization admin', adminToken],
+      ['superadmin', (base) => login(base, SUPERADMIN)],
     ];
     const reports = mkdtempSync(path.join(tmpdir(), 'fuzz-'));
-    for (const [who, token] of identities) {
-      const har = path.join(reports, `${who.replace(/ /g, '-')}.har`);
-      const status = await runSchemathesis(base, token, har);
-      const made = JSON.parse(readFileSync(har, 'utf8')).log.entries.length;
-      requests += made;
-      console.log(`fuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
-      failed ||= status !== 0;
+    const config = path.join(reports, 'schemathesis.toml');
+    writeFileSync(config, FUZZ_CONFIG);
+    for (const [who, tokenFor] of identities) {
+      const slug = who.replace(/ /g, '-');
+      // An app and master database of its own: what one identity created cannot stand in the way
+      // (409) of the next one's creates, which the stateful phase needs to follow its links.
+      const app = await startApp(database.uri, `fuzz_${slug.replace(/-/g, '_')}`);
+      try {
+        const har = path.join(reports, `${slug}.har`);
+        const status = await runSchemathesis(app.url, await tokenFor(app.url), config, har);
+        const made = JSON.parse(readFileSync(har, 'utf8')).log.entries.length;
+        requests += made;
+        console.log(`fuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
+        failed ||= status !== 0;
+      } finally {
+        await app.stop();
+      }
     }
   } finally {
-    await app?.stop();
     await database.stop();
   }
   if (requests < minimum) {
     console.log(`fuzz: fewer requests than FUZZ_MIN_REQUESTS=${minimum}`);
     failed = true;
   }
-  console.log(
-    `fuzz: ${requests} requests, ${failed ? 'failures found (see above)' : '0 server errors, 0 schema or status violations'}`,
-  );
+  console.log(`fuzz: ${requests} requests, ${failed ? 'failures found (see above)' : '0 failures'}`);
   process.exit(failed ? 1 : 0);
 }
 
@@ -89,16 +116,23 @@ function run(command, args) {
 }
 
 /** The built app on a free port, its log (errors only) shown as it comes. */
-function startApp(mongoUri) {
+function startApp(mongoUri, masterDatabase) {
   return startAppProcess(
     {
       NODE_ENV: 'test',
       MONGODB_URI: mongoUri,
-      MASTER_DB_NAME: 'fuzz_master',
+      MASTER_DB_NAME: masterDatabase,
       LOG_LEVEL: 'error',
       BCRYPT_COST: '10',
-      // Let the fuzzer reach past the login limit, which the e2e suite covers on its own.
+      // Let the fuzzer reach past the login and create limits, which the e2e suite covers on its own.
       LOGIN_RATE_LIMIT: '1000000',
+      LOGIN_FAILURE_CEILING: '1000000',
+      CREATE_RATE_LIMIT: '1000000',
+      CREATE_GLOBAL_RATE_LIMIT: '1000000',
+      // A name given up stays reserved (409) for about 11 s rather than about 45 s, as in the e2e
+      // suite: the stateful phase draws the same few names again, and needs its creates to succeed.
+      TENANT_HANDLE_TTL_MS: '1000',
+      DB_SOCKET_TIMEOUT_MS: '3000',
       SUPERADMIN_EMAIL: SUPERADMIN.email,
       SUPERADMIN_PASSWORD: SUPERADMIN.password,
     },
@@ -106,9 +140,12 @@ function startApp(mongoUri) {
   );
 }
 
-function runSchemathesis(base, token, harPath) {
-  const examples = process.env.FUZZ_MAX_EXAMPLES ?? '50';
-  const args = ['run', `${base}/docs-json`, '--checks', CHECKS, '--max-examples', examples, '--workers', '2'];
+function runSchemathesis(base, token, config, harPath) {
+  const examples = process.env.FUZZ_MAX_EXAMPLES ?? '100';
+  const args = ['--config-file', config, 'run', `${base}/docs-json`, '--checks', 'all', '--phases', PHASES];
+  // One worker: with several, the threads of CPython 3.11.7 (before 3.11.8) can break Hypothesis on
+  // a spurious "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905).
+  args.push('--max-examples', examples, '--workers', '1');
   args.push('--report', 'har', '--report-har-path', harPath, '--no-color', '--seed', '1');
   if (token) {
     args.push('--header', `Authorization: Bearer ${token}`);

@@ -6,41 +6,46 @@ import {
   Header,
   HttpCode,
   HttpStatus,
+  Ip,
   Post,
-  UseGuards,
+  UnauthorizedException,
 } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { envelope } from '../common/envelope';
-import { LoginThrottlerGuard } from '../throttling/login-throttler.guard';
-import { AuthService } from './auth.service';
+import { LOGIN_LIMITED, LoginLimiter, tooManyAttempts } from '../throttling/login-limiter.service';
+import { AuthService, WRONG_CREDENTIALS } from './auth.service';
 import type { AuthenticatedAdmin } from './authenticated-admin';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentAdmin } from './decorators/current-admin.decorator';
 import { Public } from './decorators/public.decorator';
 import { CurrentAdminEnvelopeDto } from './dto/current-admin.dto';
-import { LoginDto } from './dto/login.dto';
+import { LOGIN_EXAMPLES, LoginDto } from './dto/login.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 
 @ApiTags('Admin')
 @Controller('admin')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limiter: LoginLimiter,
+  ) {}
 
   @Post('login')
   @Public()
-  @UseGuards(LoginThrottlerGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in as an admin and receive a bearer token' })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiBody({ type: LoginDto, examples: LOGIN_EXAMPLES })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiProblems(400, 401, 413, 429)
-  login(@Body() body: LoginDto): Promise<TokenResponseDto> {
+  @ApiProblems(400, new UnauthorizedException(WRONG_CREDENTIALS), 413, 415, tooManyAttempts(60_000, LOGIN_LIMITED))
+  login(@Body() body: LoginDto, @Ip() address: string): Promise<TokenResponseDto> {
     if (body.email !== undefined && body.username !== undefined) {
       throw new BadRequestException('Give either email or username, not both');
     }
-    return this.auth.login((body.email ?? body.username) as string, body.password);
+    const email = (body.email ?? body.username) as string;
+    return this.limiter.attempt(email, address, () => this.auth.login(email, body.password));
   }
 
   @Get('me')

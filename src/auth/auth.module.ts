@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlingModule } from '../throttling/throttling.module';
 import { AdminsService } from './admins.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -16,6 +17,7 @@ import { SuperadminSeeder } from './superadmin.seeder';
 @Module({
   imports: [
     PassportModule,
+    ThrottlingModule,
     JwtModule.register({ signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
     MongooseModule.forFeature([{ name: Admin.name, schema: AdminSchema }]),
   ],

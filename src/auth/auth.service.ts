@@ -10,7 +10,7 @@ import { TokenResponseDto } from './dto/token-response.dto';
 import { JwtSecret } from './jwt-secret';
 import { PasswordService } from './password.service';
 
-const WRONG_CREDENTIALS = 'Invalid email or password';
+export const WRONG_CREDENTIALS = 'Invalid email or password';
 
 @Injectable()
 export class AuthService {

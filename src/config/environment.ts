@@ -89,11 +89,27 @@ export class Environment {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
+  /** Failed logins for one email from one address per window; then 429 for that pair. */
   @WholeNumberSetting(1)
   LOGIN_RATE_LIMIT = 10;
 
+  /** Failed logins for one email from all addresses (then a growing back-off), or from one address for all emails. */
+  @WholeNumberSetting(1)
+  LOGIN_FAILURE_CEILING = 100;
+
   @WholeNumberSetting(1, 86_400)
   LOGIN_RATE_WINDOW_SECONDS = 60;
+
+  /** Organization creates from one client address per window. */
+  @WholeNumberSetting(1)
+  CREATE_RATE_LIMIT = 60;
+
+  /** Organization creates from all addresses together per window. */
+  @WholeNumberSetting(1)
+  CREATE_GLOBAL_RATE_LIMIT = 600;
+
+  @WholeNumberSetting(1, 86_400)
+  CREATE_RATE_WINDOW_SECONDS = 60;
 
   /**
    * Whether X-Forwarded-For is believed: `false` (default), `true` (any proxy), a number of proxy

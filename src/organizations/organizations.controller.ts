@@ -1,5 +1,18 @@
-import { BadRequestException, Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  NotFoundException,
+  Post,
+  Put,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, LinkObject } from '@nestjs/swagger';
 import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentAdmin } from '../auth/decorators/current-admin.decorator';
@@ -7,6 +20,9 @@ import { Public } from '../auth/decorators/public.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { envelope } from '../common/envelope';
 import { validationFailed } from '../common/validation';
+import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
+import { tooManyAttempts } from '../throttling/login-limiter.service';
+import { TENANT_EXISTS, TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { DeleteOrganizationDto } from './dto/delete-organization.dto';
 import { ListOrganizationsQueryDto } from './dto/list-organizations-query.dto';
@@ -16,9 +32,36 @@ import {
   OrganizationPageEnvelopeDto,
 } from './dto/organization.dto';
 import { OrganizationNameQueryDto } from './dto/organization-name-query.dto';
-import { UpdateOrganizationDto } from './dto/update-organization.dto';
+import { UPDATE_ORGANIZATION_EXAMPLES, UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
-import { OrganizationsService } from './organizations.service';
+import { NOT_YOURS, OrganizationsService } from './organizations.service';
+
+/** The examples of the answers these operations give most. */
+const NOT_FOUND = new NotFoundException(TENANT_NOT_FOUND);
+const FORBIDDEN = new ForbiddenException(NOT_YOURS);
+const ALREADY_EXISTS = new ConflictException(TENANT_EXISTS);
+
+/** The organization an answer names, and where it can be read, changed and deleted next. */
+const NAMED = '$response.body#/data/organization_name';
+/** Schemathesis's link extension: its stateful phase sends the link's body as it is, adding no field. */
+const SENT_AS_IS = { 'x-schemathesis': { merge_body: false } };
+const GET_IT: LinkObject = { operationId: 'OrganizationsController_get', parameters: { organization_name: NAMED } };
+const ORGANIZATION_LINKS: Record<string, LinkObject> = {
+  GetOrganization: GET_IT,
+  // Its own admin email again: a valid body that changes nothing and so revokes no token. As it is:
+  // a generated field added to it could name the organization a second time.
+  UpdateOrganization: {
+    operationId: 'OrganizationsController_update',
+    requestBody: { organization_name: NAMED, email: '$response.body#/data/admin_email' },
+    ...SENT_AS_IS,
+  },
+  // The name in the query and the body alike, so that they agree.
+  DeleteOrganization: {
+    operationId: 'OrganizationsController_delete',
+    parameters: { organization_name: NAMED },
+    requestBody: { organization_name: NAMED },
+  },
+};
 
 @ApiTags('Organizations')
 @Controller('org')
@@ -27,9 +70,10 @@ export class OrganizationsController {
 
   @Post('create')
   @Public()
+  @UseGuards(CreateThrottlerGuard)
   @ApiOperation({ summary: 'Create an organization, its admin and its storage' })
-  @ApiCreatedResponse({ type: OrganizationEnvelopeDto })
-  @ApiProblems(400, 409, 413)
+  @ApiCreatedResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
+  @ApiProblems(400, ALREADY_EXISTS, 413, 415, tooManyAttempts(60_000, CREATES_LIMITED))
   async create(@Body() body: CreateOrganizationDto): Promise<OrganizationEnvelopeDto> {
     return envelope('Organization created successfully', await this.organizations.create(body));
   }
@@ -38,7 +82,7 @@ export class OrganizationsController {
   @Auth({ optional: true })
   @ApiOperation({ summary: 'Get an organization; its own admin or a superadmin also sees admin_email' })
   @ApiOkResponse({ type: OrganizationEnvelopeDto })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, NOT_FOUND)
   async get(
     @Query() query: OrganizationNameQueryDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin | undefined,
@@ -64,8 +108,9 @@ export class OrganizationsController {
     summary: 'Rename an organization or change its admin credentials',
     description: "A new email or password revokes the admin's tokens; a rename keeps them working.",
   })
-  @ApiOkResponse({ type: OrganizationEnvelopeDto })
-  @ApiProblems(400, 403, 404, 409, 413)
+  @ApiBody({ type: UpdateOrganizationDto, examples: UPDATE_ORGANIZATION_EXAMPLES })
+  @ApiOkResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
+  @ApiProblems(400, FORBIDDEN, NOT_FOUND, 409, 413, 415)
   async update(
     @Body() body: UpdateOrganizationDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
@@ -75,10 +120,15 @@ export class OrganizationsController {
 
   @Delete('delete')
   @Auth()
-  @ApiOperation({ summary: 'Delete an organization, its admin and all of its storage' })
+  @ApiOperation({
+    summary: 'Delete an organization, its admin and all of its storage',
+    description:
+      'Name the organization in the query or in a JSON body: one of the two is required, and when both ' +
+      'are given they must name the same organization (else 400).',
+  })
   @ApiBody({ type: DeleteOrganizationDto, required: false, description: 'Or pass organization_name in the query' })
-  @ApiOkResponse({ type: DeletedOrganizationEnvelopeDto })
-  @ApiProblems(400, 403, 404, 409, 413)
+  @ApiOkResponse({ type: DeletedOrganizationEnvelopeDto, links: { GetOrganization: GET_IT } })
+  @ApiProblems(400, FORBIDDEN, NOT_FOUND, 409, 413, 415)
   async delete(
     @Query() query: DeleteOrganizationDto,
     @Body() body: DeleteOrganizationDto,

@@ -16,6 +16,8 @@ import { UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
+export const NOT_YOURS = 'You may only manage your own organization';
+
 @Injectable()
 export class OrganizationsService {
   constructor(
@@ -133,7 +135,7 @@ export class OrganizationsService {
   private async findManageable(name: string, viewer: AuthenticatedAdmin): Promise<Organization> {
     const organization = await this.findByName(name);
     if (!this.canManage(organization, viewer)) {
-      throw new ForbiddenException('You may only manage your own organization');
+      throw new ForbiddenException(NOT_YOURS);
     }
     if (organization.state !== TenantState.Active) {
       throw tenantBusy();

@@ -3,39 +3,43 @@ import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Environment } from '../config/environment';
 import { FailoverThrottlerStorage } from './failover-throttler.storage';
-import { loginEmailOf } from './login-throttler.guard';
+import { LoginLimiter } from './login-limiter.service';
+import { RedisFailover } from './redis-failover';
+import { SharedCounters } from './shared-counters';
 
-@Module({ providers: [FailoverThrottlerStorage], exports: [FailoverThrottlerStorage] })
+@Module({ providers: [RedisFailover, FailoverThrottlerStorage], exports: [RedisFailover, FailoverThrottlerStorage] })
 class ThrottlerStorageModule {}
 
 /**
- * Login attempts: LOGIN_RATE_LIMIT per LOGIN_RATE_WINDOW_SECONDS from one client address, and as
- * many for one email from anywhere, which stops a guessing attack spread over many addresses.
+ * Organization creates (each costs a bcrypt hash): CREATE_RATE_LIMIT per CREATE_RATE_WINDOW_SECONDS
+ * from one client address, and CREATE_GLOBAL_RATE_LIMIT from all together, through CreateThrottlerGuard.
+ * Logins: LoginLimiter. Both count in Redis when REDIS_URL is set, so that every instance shares them.
  */
 @Module({
   imports: [
+    ThrottlerStorageModule,
     ThrottlerModule.forRootAsync({
       imports: [ThrottlerStorageModule],
       inject: [ConfigService, FailoverThrottlerStorage],
       useFactory: (config: ConfigService<Environment, true>, storage: FailoverThrottlerStorage) => {
-        const limit = config.get('LOGIN_RATE_LIMIT', { infer: true });
-        const ttl = config.get('LOGIN_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
+        const ttl = config.get('CREATE_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
         return {
           storage,
           setHeaders: false,
           throttlers: [
-            { name: 'login-address', limit, ttl },
+            { name: 'create-address', limit: config.get('CREATE_RATE_LIMIT', { infer: true }), ttl },
             {
-              name: 'login-email',
-              limit,
+              name: 'create-global',
+              limit: config.get('CREATE_GLOBAL_RATE_LIMIT', { infer: true }),
               ttl,
-              getTracker: (request) => loginEmailOf(request) as string,
-              skipIf: (context) => loginEmailOf(context.switchToHttp().getRequest()) === undefined,
+              getTracker: () => 'all',
             },
           ],
         };
       },
     }),
   ],
+  providers: [SharedCounters, LoginLimiter],
+  exports: [LoginLimiter],
 })
 export class ThrottlingModule {}

@@ -43,8 +43,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'error',
     BCRYPT_COST: '10',
     JWT_SECRET: 'e2e-secret-that-is-long-enough-for-production-use',
-    // Every injected request comes from 127.0.0.1; the throttling suite sets its own limit.
+    // Every injected request comes from 127.0.0.1; the throttling suite sets its own limits.
     LOGIN_RATE_LIMIT: '100000',
+    LOGIN_FAILURE_CEILING: '100000',
+    CREATE_RATE_LIMIT: '100000',
+    CREATE_GLOBAL_RATE_LIMIT: '100000',
     // A vacated name is reserved for the handle lifetime, twice DB_TIMEOUT_MS (3 s) and the socket
     // timeout, plus 1 s: 11 s here.
     TENANT_HANDLE_TTL_MS: '1000',

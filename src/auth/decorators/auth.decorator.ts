@@ -1,6 +1,7 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, ForbiddenException, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOAuth2, ApiSecurity } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/decorators/api-problems.decorator';
+import { SUPERADMIN_ONLY, TOKEN_REFUSED } from '../guards/jwt-auth.guard';
 
 export const BEARER_SCHEME = 'bearer';
 export const OAUTH2_SCHEME = 'oauth2';
@@ -24,6 +25,9 @@ export function Auth(rule: AccessRule = {}): MethodDecorator & ClassDecorator {
     ApiBearerAuth(BEARER_SCHEME),
     ApiOAuth2([], OAUTH2_SCHEME),
     ...(rule.optional ? [ApiSecurity({})] : []),
-    ApiProblems(...(rule.superadmin ? [401, 403] : [401])),
+    ApiProblems(
+      new UnauthorizedException(TOKEN_REFUSED),
+      ...(rule.superadmin ? [new ForbiddenException(SUPERADMIN_ONLY)] : []),
+    ),
   );
 }

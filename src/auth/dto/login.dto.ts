@@ -1,6 +1,8 @@
+import { ApiProperty, ExamplesObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { Equals, IsEmail, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
+import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
 
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -8,6 +10,14 @@ const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? 
  * JSON `{email, password}`, or the OAuth2 password form (`username=&password=`), so that
  * Swagger's Authorize dialog and FastAPI-era clients both work.
  */
+@ApiSchemaRules({
+  // The service takes either field in either content type, and refuses both or neither with a 400.
+  description: 'In JSON or in the form alike: the email as `email`, or as `username` (its OAuth2 name), never both.',
+  oneOf: [
+    { title: 'By email', required: ['email'] },
+    { title: 'OAuth2 password form, by username', required: ['username'] },
+  ],
+})
 export class LoginDto {
   /** @example "admin@acme.com" */
   @ValidateIf((body: LoginDto, value) => value !== undefined || body.username === undefined)
@@ -24,12 +34,14 @@ export class LoginDto {
   username?: string;
 
   /** @example "SecurePassword123!" */
+  @ApiProperty({ minLength: 1 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)
   password: string;
 
   /** OAuth2 form field: `password`, or empty (as FastAPI-era clients send it) or absent. @example "password" */
+  @ApiProperty({ enum: ['', 'password'], required: false })
   @ValidateIf((_body, value) => value !== undefined && value !== '')
   @Equals('password')
   grant_type?: string;
@@ -52,3 +64,15 @@ export class LoginDto {
   @MaxLength(1024)
   client_secret?: string;
 }
+
+/**
+ * Whole bodies, each valid in either content type (Swagger UI would otherwise send both email and
+ * username): the admin that POST /org/create's example makes.
+ */
+export const LOGIN_EXAMPLES: ExamplesObject = {
+  json: { summary: 'Email and password', value: { email: 'admin@acme.com', password: 'SecurePassword123!' } },
+  oauth2: {
+    summary: 'OAuth2 password form',
+    value: { username: 'admin@acme.com', password: 'SecurePassword123!', grant_type: 'password' },
+  },
+};

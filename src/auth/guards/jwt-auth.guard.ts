@@ -7,6 +7,9 @@ import { ACCESS_RULE, AccessRule } from '../decorators/auth.decorator';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { AdminRole } from '../schemas/admin.schema';
 
+export const TOKEN_REFUSED = 'Missing, invalid or expired token';
+export const SUPERADMIN_ONLY = 'Only a superadmin may do this';
+
 /**
  * The one global guard: every route needs a valid, unrevoked bearer token unless it is @Public(),
  * and then obeys its @Auth() rule. Every token failure is the same 401.
@@ -29,7 +32,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     }
     await super.canActivate(context);
     if (rule.superadmin && request.user?.role !== AdminRole.Superadmin) {
-      throw new ForbiddenException('Only a superadmin may do this');
+      throw new ForbiddenException(SUPERADMIN_ONLY);
     }
     return true;
   }
@@ -39,7 +42,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       throw error;
     }
     if (!user) {
-      throw new UnauthorizedException('Missing, invalid or expired token');
+      throw new UnauthorizedException(TOKEN_REFUSED);
     }
     return user;
   }

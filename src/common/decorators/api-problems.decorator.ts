@@ -1,29 +1,47 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { STATUS_CODES } from 'node:http';
-import { ProblemDetailsDto } from '../dto/problem-details.dto';
+import { applyDecorators, HttpException, HttpStatus } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, DECORATORS } from '@nestjs/swagger';
+import { ProblemDetailsDto, ValidationProblemDetailsDto } from '../dto/problem-details.dto';
+import { isProblemStatus, problemResponse, ProblemStatus, typicalProblem } from '../openapi/problems';
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed JSON, wrong type, unknown field or failed validation',
-  401: 'Missing, malformed, expired or revoked token, or wrong credentials',
-  403: 'Valid token, but not allowed on this organization',
-  404: 'No organization of that name',
-  409: 'Duplicate organization name or admin email; or the organization is busy, or its name was just given up and is still reserved (both with Retry-After)',
-  413: 'Request body too large',
-  429: 'Too many attempts; retry after the Retry-After delay',
-  503: 'Database unreachable; retry after the Retry-After delay',
-};
+type AnyDecorator = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => void;
 
-/** Documents the problem+json error responses an endpoint can answer, besides the common ones. */
-export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
+/**
+ * Documents the problem+json answers of an operation, one example each, and always 503 (any operation
+ * can lose the database). A status given as an exception shows that exception, what the operation
+ * throws, as its example instead of the usual one. A status the catalogue (../openapi/problems.ts)
+ * does not describe fails at start-up.
+ */
+export function ApiProblems(...problems: Array<number | HttpException>): MethodDecorator & ClassDecorator {
+  const examples = new Map<ProblemStatus, unknown>();
+  for (const problem of [...problems, HttpStatus.SERVICE_UNAVAILABLE as const]) {
+    const status = typeof problem === 'number' ? problem : problem.getStatus();
+    if (!isProblemStatus(status)) {
+      throw new Error(`ApiProblems: no documentation for status ${status}`);
+    }
+    examples.set(status, typeof problem === 'number' ? typicalProblem(status) : problem);
+  }
   return applyDecorators(
-    ApiExtraModels(ProblemDetailsDto),
-    ...[...new Set([...statuses, 503])].map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status] ?? STATUS_CODES[status],
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } },
-      }),
+    ApiExtraModels(ProblemDetailsDto, ValidationProblemDetailsDto),
+    ...[...examples].map(([status, example]) =>
+      unlessDocumented(status, ApiResponse(problemResponse(status, example))),
     ),
   );
+}
+
+/**
+ * An answer is documented once: @Auth documents 401 and 403 (and 503) too, and a second ApiResponse
+ * for a status would append its description to the first. Decorators apply bottom-up, so an
+ * operation's own @ApiProblems, written below @Auth, has its examples kept.
+ */
+function unlessDocumented(
+  status: number,
+  decorator: MethodDecorator & ClassDecorator,
+): MethodDecorator & ClassDecorator {
+  const decorate: AnyDecorator = (target, key, descriptor) => {
+    const documented = Reflect.getMetadata(DECORATORS.API_RESPONSE, descriptor?.value ?? target) ?? {};
+    if (!(status in documented)) {
+      (decorator as AnyDecorator)(target, key, descriptor);
+    }
+  };
+  return decorate as MethodDecorator & ClassDecorator;
 }

@@ -13,18 +13,21 @@ export class ProblemDetailsDto {
   /** @example "about:blank" */
   type: string;
 
-  /** @example "Conflict" */
+  /** The status's reason phrase. @example "Not Found" */
   title: string;
 
-  /** @example 409 */
+  /** @example 404 */
   status: number;
 
-  /** @example "Organization already exists" */
+  /** @example "Organization not found" */
   detail: string;
 
-  /** @example "/org/create" */
+  /** The request's path. @example "/org/get" */
   instance: string;
+}
 
+/** A 400's problem details: `errors` lists the broken field rules when validation failed. */
+export class ValidationProblemDetailsDto extends ProblemDetailsDto {
   /** Only on validation failures. */
   @ApiProperty({ type: [FieldErrorDto], required: false })
   errors?: FieldErrorDto[];

@@ -27,7 +27,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 function send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const instance = request.url.split('?')[0];
-  if (exception instanceof NotFoundException) {
+  // is404: Fastify's own not-found, for a method it has no route table for (QUERY).
+  if (exception instanceof NotFoundException || request.is404) {
     const allowed = allowedMethods(request);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));

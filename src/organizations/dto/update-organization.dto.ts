@@ -1,13 +1,26 @@
+import { normalizeEmail } from '../../common/email';
+import { ExamplesObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength, ValidateIf } from 'class-validator';
 import { IsAcceptablePassword } from '../../auth/password-policy';
 import { Optional } from '../../common/decorators/optional.decorator';
+import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
 import { IsOrganizationName } from '../organization-name';
 
 /**
  * `{organization_name, new_organization_name?, email?, password?}`, or the older form that names
  * the organization `old_organization_name`.
  */
+@ApiSchemaRules({
+  // What the service refuses with a 400: both names or neither, and a body that changes nothing.
+  description: 'Names the organization by exactly one of its two field names, and changes at least one thing.',
+  oneOf: [
+    { title: 'By organization_name', required: ['organization_name'] },
+    { title: 'Seed form, by old_organization_name', required: ['old_organization_name'] },
+  ],
+  // With unknown fields refused, a second field is a change: new_organization_name, email or password.
+  minProperties: 2,
+})
 export class UpdateOrganizationDto {
   /** The organization to change. @example "Acme Corp" */
   @ValidateIf((body: UpdateOrganizationDto) => body.old_organization_name === undefined)
@@ -26,7 +39,7 @@ export class UpdateOrganizationDto {
 
   /** New admin email; revokes the admin's tokens. @example "owner@acme.com" */
   @Optional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
   @IsEmail()
   @MaxLength(254)
   email?: string;
@@ -36,3 +49,20 @@ export class UpdateOrganizationDto {
   @IsAcceptablePassword()
   password?: string;
 }
+
+/** Whole bodies, each valid (one name only): Swagger UI would otherwise build one with both names. */
+export const UPDATE_ORGANIZATION_EXAMPLES: ExamplesObject = {
+  rename: {
+    summary: 'Rename, by organization_name',
+    value: { organization_name: 'Acme Corp', new_organization_name: 'Acme Industries' },
+  },
+  seedForm: {
+    summary: 'Seed form, by old_organization_name',
+    value: {
+      old_organization_name: 'Acme Corp',
+      new_organization_name: 'Acme Industries',
+      email: 'owner@acme.com',
+      password: 'NewSecurePassword123!',
+    },
+  },
+};
