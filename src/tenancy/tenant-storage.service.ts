@@ -193,30 +193,52 @@ export class TenantStorageService {
   }
 
   /**
-   * Replaces by _id and stamp: never a document of another organization. One with the same _id
-   * (garbage no request can reach) stays where it is, and is dropped with its storage.
+   * Inserts the batch (one round trip; the target of a move is empty), then replaces by _id and
+   * stamp each document already there: one copied by an interrupted earlier run, or the original of
+   * a late write, which the later document supersedes. Never a document of another organization: one
+   * with the same _id and another stamp (garbage no request can reach) stays, dropped with its storage.
    */
   private async replaceAll(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
     if (documents.length === 0) {
       return;
     }
+    const present = await this.insertNew(to, documents);
+    const foreign = await this.insertNew(
+      to,
+      present.map((document) => ({
+        replaceOne: {
+          filter: { _id: document._id, [TENANT_FIELD]: document[TENANT_FIELD] },
+          replacement: document,
+          upsert: true,
+        },
+      })),
+      true,
+    );
+    if (foreign.length > 0) {
+      this.logger.warn(`Copy into ${to.namespace}: ${foreign.length} documents of another stamp left alone`);
+    }
+  }
+
+  /** Runs the inserts (or replacements), and returns the documents refused for a duplicate _id. */
+  private async insertNew(
+    to: mongo.Collection,
+    batch: mongo.Document[],
+    asReplacements = false,
+  ): Promise<mongo.Document[]> {
+    if (batch.length === 0) {
+      return [];
+    }
     try {
-      await to.bulkWrite(
-        documents.map((document) => ({
-          replaceOne: {
-            filter: { _id: document._id, [TENANT_FIELD]: document[TENANT_FIELD] },
-            replacement: document,
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
+      await (asReplacements
+        ? to.bulkWrite(batch as mongo.AnyBulkWriteOperation[], { ordered: false })
+        : to.insertMany(batch, { ordered: false }));
+      return [];
     } catch (error) {
       const writeErrors = error instanceof mongo.MongoBulkWriteError ? [error.writeErrors].flat() : [];
       if (writeErrors.length === 0 || !writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY)) {
         throw error;
       }
-      this.logger.warn(`Copy into ${to.namespace}: ${writeErrors.length} documents of another stamp left alone`);
+      return writeErrors.map((writeError) => batch[writeError.index]);
     }
   }
 
