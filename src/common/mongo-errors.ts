@@ -15,6 +15,12 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
   'MongoTopologyClosedError',
   'MongoPoolClearedError',
   'MongoServerClosedError',
+  // Timeouts: an operation past its deadline (database/operation-deadline.ts, as the driver's own
+  // client-side timeout names it), past waitQueueTimeoutMS for a pooled connection, or cut off when
+  // the server monitor's check timed out.
+  'MongoOperationTimeoutError',
+  'MongoWaitQueueTimeoutError',
+  'PoolClearedOnNetworkError',
 ]);
 
 export function isDuplicateKeyError(error: unknown): boolean {
@@ -32,9 +38,26 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   if (isNativeError(error) && RAW_SOCKET_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code))) {
     return true;
   }
+  const wrapped = bulkWriteFailure(error);
+  if (wrapped !== undefined) {
+    return isDatabaseUnavailableError(wrapped);
+  }
   return (
     error instanceof Error && (UNAVAILABLE_ERROR_NAMES.has(error.name) || error instanceof mongo.MongoNetworkError)
   );
+}
+
+/**
+ * The error that stopped a bulk write (also insertMany) before any document was refused: the driver
+ * wraps it, a timeout or a network error as well, in a MongoBulkWriteError of no write errors, and
+ * keeps it as the wrapper's `errorResponse`.
+ */
+function bulkWriteFailure(error: unknown): Error | undefined {
+  if (!(error instanceof mongo.MongoBulkWriteError) || [error.writeErrors].flat().length > 0) {
+    return undefined;
+  }
+  const wrapped: unknown = error.errorResponse;
+  return (isNativeError(wrapped) || wrapped instanceof Error) && wrapped !== error ? wrapped : undefined;
 }
 
 export function isNamespaceNotFoundError(error: unknown): boolean {
