@@ -229,6 +229,34 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
       (async () => (await held()).aggregate([{ $lookup: { from: 'admins', as: 'x', pipeline: [] } }]).exec())(),
     ).rejects.toThrow(/\$lookup/);
 
+    // Nor can the restriction be switched off, or a document be moved to another organization.
+    const refusals: Array<() => Promise<unknown>> = [
+      async () => (await held()).find({}, null, { middleware: false }).exec(),
+      async () => (await held()).find().setOptions({ middleware: false }).exec(),
+      async () =>
+        (await held())
+          .aggregate([{ $match: {} }])
+          .option({ middleware: false } as never)
+          .exec(),
+      async () => (await held()).insertMany([{ text: 'unstamped' }], { middleware: false } as never),
+      async () => new (await held())({ text: 'unstamped' }).save({ middleware: false } as never),
+      async () => (await held()).updateOne({ _id: mine }, { $rename: { text: '_tenant' } }).exec(),
+      async () =>
+        (await held()).bulkWrite([
+          {
+            deleteOne: { filter: { text: 'none' } },
+            updateMany: { filter: {}, update: { $set: { text: 'x' } } },
+          } as never,
+        ]),
+      async () => {
+        const document = await (await held()).findById(mine).exec();
+        document!.set('_tenant', otherId);
+        return document!.save();
+      },
+    ];
+    for (const refused of refusals) {
+      await expect(refused()).rejects.toThrow(/middleware|stamp cannot change|exactly one kind/);
+    }
     expect(await foreignNow()).toEqual({ _id: foreign.insertedId, text: 'foreign', _tenant: otherId });
     const stored = await notesUnder(owner.name);
     expect(

@@ -68,6 +68,16 @@ describe('Login limits on one instance (e2e)', () => {
     expect((await rightLogin(api, victim.email, '10.1.0.2')).status).toBe(200);
   });
 
+  it('counts attempts sent together: no more than the limit are ever heard', async () => {
+    const target = await createWithoutLogin(api, 'Parallel Guesses');
+    const answers = await Promise.all(
+      Array.from({ length: LIMIT * 3 }, () => wrongLogin(api, target.email, '10.1.1.1')),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(LIMIT);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(LIMIT * 2);
+  });
+
   it('does not count successes: an office behind one address logs in as often as it likes', async () => {
     const admin = await createWithoutLogin(api, 'Busy Office');
     for (let attempt = 1; attempt <= LIMIT * 2; attempt++) {

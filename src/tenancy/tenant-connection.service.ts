@@ -2,7 +2,7 @@ import { Injectable, NotFoundException, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import { LRUCache } from 'lru-cache';
-import { Connection, Document, Model, Query } from 'mongoose';
+import { Aggregate, Connection, Document, Model, Query } from 'mongoose';
 import { Environment, TenancyMode } from '../config/environment';
 import { DEFAULT_DATABASE_COLLECTION, tenantCollectionName } from './storage-names';
 import {
@@ -28,6 +28,17 @@ export interface TenantCollection {
 
 /** What became of a tenant's storage generation: moved elsewhere (a rename) or gone (a delete). */
 export type RetiredAs = 'moved' | 'gone';
+
+/** `{ middleware: false }` would skip the hooks that restrict every operation to the tenant. */
+function refuseSkippedMiddleware(values: unknown[]): void {
+  if (values.some((value) => value !== null && typeof value === 'object' && 'middleware' in value)) {
+    throw new Error("A tenant model's operations always run its middleware: the tenant's restriction is in it");
+  }
+}
+
+function optionsOf(object: unknown): unknown {
+  return object instanceof Query ? object.getOptions() : undefined;
+}
 
 /** What would reach the storage past the tenant restriction: the driver's collection, the connection. */
 const UNRESTRICTED = new Set<PropertyKey>(['collection', '$__collection', 'db', 'base', 'watch']);
@@ -143,8 +154,11 @@ export class TenantConnectionService implements OnModuleDestroy {
         }
         return (...args: unknown[]) => {
           this.assertUsable(tenant);
+          refuseSkippedMiddleware(args);
           const result = (value as (...args: unknown[]) => unknown).apply(target, args);
-          return result instanceof Query ? this.checkedBefore(tenant, result, 'exec') : result;
+          return result instanceof Query || result instanceof Aggregate
+            ? this.checkedBefore(tenant, result, 'exec')
+            : result;
         };
       },
       construct: (target, args) => {
@@ -154,7 +168,7 @@ export class TenantConnectionService implements OnModuleDestroy {
     });
   }
 
-  private checkedBefore<O extends Query<unknown, unknown> | Document>(
+  private checkedBefore<O extends Query<unknown, unknown> | Aggregate<unknown> | Document>(
     tenant: Tenant,
     object: O,
     method: 'exec' | 'save',
@@ -163,6 +177,8 @@ export class TenantConnectionService implements OnModuleDestroy {
     Object.defineProperty(object, method, {
       value: (...args: unknown[]) => {
         this.assertUsable(tenant);
+        // Options set on the query or pipeline after it was made, or given to save().
+        refuseSkippedMiddleware([...args, (object as { options?: unknown }).options, optionsOf(object)]);
         return run(...args);
       },
     });

@@ -26,6 +26,9 @@ export function stampTenantDocuments(schema: Schema): void {
   });
   schema.pre('save', function (this: Document) {
     const stamp = stampOf(this.constructor);
+    if (this.isModified(TENANT_FIELD) && !this.isNew) {
+      throw new Error(STAMP_IS_FIXED);
+    }
     if (this.isNew) {
       this.set(TENANT_FIELD, stamp);
     } else {
@@ -66,6 +69,7 @@ const REPLACEMENTS = new Set(['findOneAndReplace', 'replaceOne']);
 const FOREIGN_STAGES = ['$lookup', '$graphLookup', '$unionWith', '$out', '$merge', '$documents'];
 
 type Update = Record<string, unknown> | Record<string, unknown>[];
+const STAMP_IS_FIXED = 'A tenant document stays with its organization: its stamp cannot change';
 type BulkOperation = Record<string, { filter?: object; update?: Update; replacement?: object; document?: object }>;
 
 function stampOf(model: unknown): Types.ObjectId {
@@ -96,6 +100,10 @@ function restrictUpdate(update: Update, stamp: Types.ObjectId): Update {
   if (Array.isArray(update)) {
     return [...update, { $set: { [TENANT_FIELD]: stamp } }];
   }
+  const renames = Object.values((update.$rename as Record<string, unknown> | undefined) ?? {});
+  if (renames.includes(TENANT_FIELD)) {
+    throw new Error(STAMP_IS_FIXED);
+  }
   const restricted = withoutStamp(update);
   for (const [key, value] of Object.entries(restricted)) {
     if (key.startsWith('$') && value !== null && typeof value === 'object') {
@@ -118,7 +126,11 @@ function stampDocument(document: Record<string, unknown> | Document, stamp: Type
 }
 
 function restrictBulkOperation(operation: BulkOperation, stamp: Types.ObjectId): void {
-  const [kind, body] = Object.entries(operation)[0] ?? [];
+  const entries = Object.entries(operation);
+  if (entries.length !== 1) {
+    throw new Error('A bulkWrite operation on a tenant model names exactly one kind');
+  }
+  const [[kind, body]] = entries;
   if (kind === 'insertOne' && body?.document) {
     stampDocument(body.document as Record<string, unknown>, stamp);
     return;

@@ -33,38 +33,46 @@ export class LoginLimiter {
     this.windowMs = config.get('LOGIN_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
   }
 
-  /** Runs the login if these limits allow it, and counts its failure (a 401). */
+  /**
+   * Runs the login if these limits allow it. The attempt counts against its address from the start,
+   * so that attempts sent together cannot all pass the check before any has failed; a success or an
+   * answer other than 401 gives it back.
+   */
   async attempt<T>(email: string, address: string, login: () => Promise<T>): Promise<T> {
     const keys = keysOf(normalizeEmail(email).slice(0, 254), address);
+    await Promise.all([
+      this.counters.increment(keys.pair, this.windowMs),
+      this.counters.increment(keys.address, this.windowMs),
+    ]);
     await this.assertMayTry(keys);
     try {
       const result = await login();
-      await this.counters.remove(keys.pair);
+      await Promise.all([this.counters.remove(keys.pair), this.counters.decrement(keys.address)]);
       return result;
     } catch (error) {
-      if (error instanceof UnauthorizedException) {
-        await this.recordFailure(keys);
-      }
+      await (error instanceof UnauthorizedException
+        ? this.recordFailure(keys)
+        : Promise.all([this.counters.decrement(keys.pair), this.counters.decrement(keys.address)]));
       throw error;
     }
   }
 
+  /** Counted already: this attempt is the pair's `pair.value`th. */
   private async assertMayTry(keys: Keys): Promise<void> {
     const [pair, address, backOff] = await this.counters.read([keys.pair, keys.address, keys.backOff]);
-    if (pair.value >= this.pairLimit) {
+    if (pair.value > this.pairLimit) {
       throw tooManyAttempts(pair.ttlMs);
     }
-    if (address.value >= this.ceiling) {
+    if (address.value > this.ceiling) {
       throw tooManyAttempts(address.ttlMs);
     }
-    if (backOff.value > 0 && pair.value > 0) {
+    if (backOff.value > 0 && pair.value > 1) {
       throw tooManyAttempts(backOff.ttlMs);
     }
   }
 
+  /** The pair and the address counted the attempt already; the email's count may start a back-off. */
   private async recordFailure(keys: Keys): Promise<void> {
-    await this.counters.increment(keys.pair, this.windowMs);
-    await this.counters.increment(keys.address, this.windowMs);
     if ((await this.counters.increment(keys.email, this.windowMs)) < this.ceiling) {
       return;
     }

@@ -14,6 +14,11 @@ local value = redis.call('INCR', KEYS[1])
 if value == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return value
 `;
+/** Takes one back, only from a counter that still exists (a DECR would make one that never expires). */
+const DECREMENT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
+return 0
+`;
 /** Bounds the memory an attacker can fill with counters of made-up emails while Redis is away. */
 const MAX_LOCAL_COUNTERS = 100_000;
 
@@ -32,6 +37,18 @@ export class SharedCounters {
         const value = (this.local.get(key) ?? 0) + 1;
         this.local.set(key, value, value === 1 ? { ttl: ttlMs } : { noUpdateTTL: true });
         return value;
+      },
+    );
+  }
+
+  decrement(key: string): Promise<void> {
+    return this.redis.run(
+      async (client) => void (await client.eval(DECREMENT_SCRIPT, 1, key)),
+      () => {
+        const value = this.local.get(key);
+        if (value !== undefined) {
+          this.local.set(key, value - 1, { noUpdateTTL: true });
+        }
       },
     );
   }
