@@ -8,7 +8,7 @@ import { NotesModule } from './support/notes.module';
 import { byName, closeOwnDatabaseApp, idsOf, OwnDatabase, startOwnDatabaseApp } from './support/own-database';
 import { randomSuffix } from './support/random';
 import { storageNameOf, storageNameOfSlug, TenantStorage } from './support/tenant-storage';
-import { mode, TestApp } from './support/test-app';
+import { TestApp } from './support/test-app';
 
 /**
  * Fault injection against a real database server of the suite's own: it stops in the middle of
@@ -140,9 +140,9 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     const tenantStorage = testApp.app.get(TenantStorageService);
     const move = tenantStorage.move.bind(tenantStorage);
     let interrupted: Record<string, unknown> | undefined;
-    jest.spyOn(tenantStorage, 'move').mockImplementation(async (from, to, operationId, beforeEachStep) => {
+    jest.spyOn(tenantStorage, 'move').mockImplementation(async (storageName, tenantId, beforeEachStep) => {
       let step = 0;
-      return move(from, to, operationId, async () => {
+      return move(storageName, tenantId, async () => {
         step += 1;
         if (step === 2 && interrupted === undefined) {
           interrupted = {
@@ -202,15 +202,14 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     const organization = await api.createOrganization('Stopped Delete');
     await writeNotes(organization, ['x', 'y']);
     const storageName = storageNameOf(organization.name);
-    // Collection mode drops the default collection, then notes: the database stops between the two.
-    // Database mode drops the whole database in one step: the database stops just before it.
-    const stopAtStep = mode() === 'database' ? 1 : 2;
+    // The default collection goes, then notes: the database stops between the two.
+    const stopAtStep = 2;
     const tenantStorage = testApp.app.get(TenantStorageService);
     const drop = tenantStorage.drop.bind(tenantStorage);
     let interrupted: Record<string, unknown> | undefined;
-    jest.spyOn(tenantStorage, 'drop').mockImplementation(async (target, beforeEachStep) => {
+    jest.spyOn(tenantStorage, 'drop').mockImplementation(async (storageName, tenantId, beforeEachStep) => {
       let step = 0;
-      return drop(target, async () => {
+      return drop(storageName, tenantId, async () => {
         step += 1;
         if (step === stopAtStep && interrupted === undefined) {
           interrupted = {
@@ -233,7 +232,7 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     expect(interrupted).toMatchObject({
       record: { state: 'deleting', operation: { kind: 'delete' } },
       admins: 0,
-      adminEntries: mode() === 'database' ? 1 : 0,
+      adminEntries: 0,
       notes: 2,
     });
 

@@ -312,22 +312,20 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
     const heldThere = await heldNotes(second, organization);
     const newName = `Mid Move Done ${randomSuffix()}`;
     const notesTarget = first.storage.locate(storageNameOf(newName), 'notes');
-    // Right after the notes reach the new name (renamed, or copied in database mode), a late write
+    // Right after the notes reach the new name (copied from where they were set aside), a late write
     // arrives under the old one: the moment the old database used to be dropped.
     const storage = first.app.get(TenantStorageService) as unknown as Record<
       string,
       (...args: unknown[]) => Promise<unknown>
     >;
-    for (const step of ['renameCollection', 'copyCollection']) {
-      const original = storage[step].bind(storage);
-      jest.spyOn(storage, step).mockImplementation(async (source, target, ...rest) => {
-        const result = await original(source, target, ...rest);
-        if (JSON.stringify(target) === JSON.stringify(notesTarget)) {
-          await heldThere.create({ text: 'late, mid-move' });
-        }
-        return result;
-      });
-    }
+    const copy = storage.copyCollection.bind(storage);
+    jest.spyOn(storage, 'copyCollection').mockImplementation(async (source, target, ...rest) => {
+      const result = await copy(source, target, ...rest);
+      if (JSON.stringify(target) === JSON.stringify(notesTarget)) {
+        await heldThere.create({ text: 'late, mid-move' });
+      }
+      return result;
+    });
     const renamed = await api.put('/org/update', {
       token: organization.token,
       json: { organization_name: organization.name, new_organization_name: newName },

@@ -73,7 +73,8 @@ describe('Recovery of interrupted operations (e2e)', () => {
     for (const text of ['a', 'b', 'c']) {
       expect((await first.api.post('/notes', { token: organization.token, json: { text } })).status).toBe(201);
     }
-    failAfter(first.testApp.app.get(TenantStorageService), 'moveCollection', 1);
+    // The notes are set aside under a name of their own, then the process fails before sending them on.
+    failAfter(first.testApp.app.get(TenantStorageService), 'settle', 1);
     const newName = `Finished Rename ${randomSuffix()}`;
 
     expectProblem(
@@ -111,8 +112,8 @@ describe('Recovery of interrupted operations (e2e)', () => {
     await first.api.post('/notes', { token: organization.token, json: { text: 'doomed' } });
     const storage = first.testApp.app.get(TenantStorageService);
     const drop = storage.drop.bind(storage);
-    jest.spyOn(storage, 'drop').mockImplementation(async (target, beforeEachStep) => {
-      await drop(target, beforeEachStep);
+    jest.spyOn(storage, 'drop').mockImplementation(async (...args) => {
+      await drop(...args);
       throw injectedFault();
     });
 
@@ -175,10 +176,10 @@ describe('Recovery of interrupted operations (e2e)', () => {
     });
     const storage = first.testApp.app.get(TenantStorageService);
     const drop = storage.drop.bind(storage);
-    jest.spyOn(storage, 'drop').mockImplementation(async (target, beforeEachStep) => {
+    jest.spyOn(storage, 'drop').mockImplementation(async (...args) => {
       reachedDrop();
       await stalled;
-      return drop(target, beforeEachStep);
+      return drop(...args);
     });
     const stalledDelete = first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, {
       token: organization.token,
@@ -200,4 +201,78 @@ describe('Recovery of interrupted operations (e2e)', () => {
     expect(found.body.data.organization_id).toBe(successor.body.data.organization_id);
     await crash(first.testApp);
   });
+
+  // MongoDB has no conditional drop or rename: a step that passed its check and then froze for longer
+  // than a lease and the name's reservation still runs, on storage another organization holds by then.
+  it.each(['delete', 'rename'])(
+    'gives back to the new holder of the name what a %s frozen after its last check took late',
+    async (kind) => {
+      const first = await start();
+      const organization = await first.api.createOrganization(`Frozen ${kind}`);
+      let frozen = false;
+      let wake!: () => void;
+      const stalled = new Promise<void>((resolve) => (wake = resolve));
+      let reachedStep!: () => void;
+      const atStep = new Promise<void>((resolve) => (reachedStep = resolve));
+      // The whole instance stalls right after the check of its first step: its lease is no longer renewed.
+      const registry = first.testApp.app.get(TenantRegistry);
+      const renewLease = registry.renewLease.bind(registry);
+      jest.spyOn(registry, 'renewLease').mockImplementation(async (...args) => {
+        if (frozen) {
+          await stalled;
+        }
+        return renewLease(...args);
+      });
+      const storage = first.testApp.app.get(TenantStorageService) as unknown as Record<
+        string,
+        (...args: unknown[]) => Promise<unknown>
+      >;
+      const setAside = storage.setAside.bind(storage);
+      jest.spyOn(storage, 'setAside').mockImplementation(async (...args) => {
+        if (!frozen) {
+          frozen = true;
+          reachedStep();
+          await stalled;
+        }
+        return setAside(...args);
+      });
+      const stalledRequest =
+        kind === 'delete'
+          ? first.api.delete(`/org/delete?${query({ organization_name: organization.name })}`, {
+              token: organization.token,
+            })
+          : first.api.put('/org/update', {
+              token: organization.token,
+              json: { organization_name: organization.name, new_organization_name: `Thawed ${randomSuffix()}` },
+            });
+      await atStep;
+
+      const second = await start();
+      // Finished by the second instance, then the old name's reservation runs out.
+      await eventually(async () => {
+        expect(
+          await second.testApp.storage.organizations().countDocuments({ claimed_slugs: toSlug(organization.name) }),
+        ).toBe(0);
+      }, 30_000);
+      const email = `successor-${randomSuffix()}@example.com`;
+      expect((await second.api.createOrganizationRequest(organization.name, email)).status).toBe(201);
+      const token = await second.api.login(email);
+      expect((await second.api.post('/notes', { token, json: { text: 'mine' } })).status).toBe(201);
+      wake();
+
+      // The frozen step set the successor's first collection aside; its documents went straight back.
+      // The delete had nothing left to do and says it is done; the rename finds it cannot complete (409).
+      expect((await stalledRequest).status).toBe(kind === 'delete' ? 200 : 409);
+      expect(await tenantAdminsIn(second.testApp, organization.name)).toBe(1);
+      expect(await notesIn(second.testApp, organization.name)).toEqual(['mine']);
+      expect((await second.api.get('/notes', { token })).body.data).toEqual(['mine']);
+      expect((await second.api.get('/admin/me', { token })).status).toBe(200);
+      const listed = await second.testApp.storage.listed(storageNameOf(organization.name), { collections: true });
+      expect(listed.filter((name) => name.includes('.moving.'))).toEqual([]);
+      expect(
+        await second.testApp.storage.client.db(env.MASTER_DB_NAME).collection('tenant_asides').countDocuments(),
+      ).toBe(0);
+      await crash(first.testApp);
+    },
+  );
 });

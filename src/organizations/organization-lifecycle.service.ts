@@ -180,8 +180,7 @@ export class OrganizationLifecycleService {
           await this.storage.dropLeftovers(storageNameForSlug(slug), guard);
           await this.registry.markTargetEmptied(organization);
         }
-        const from = storageOf(organization.slug, organization.entities);
-        await this.storage.move(from, storageNameForSlug(slug), organization.operation.id, guard);
+        await this.storage.move(storageNameForSlug(organization.slug), organization._id.toString(), guard);
       });
     }
     return this.registry.completeRename(organization);
@@ -195,7 +194,7 @@ export class OrganizationLifecycleService {
     this.tenancy.retire(organization._id.toString(), organization.storage_generation, 'gone');
     await this.admins.deleteByOrganization(organization._id);
     await this.registry.withLease(organization, () =>
-      this.storage.drop(storageOf(organization.slug, organization.entities), () =>
+      this.storage.drop(storageNameForSlug(organization.slug), organization._id.toString(), () =>
         this.registry.confirmOwnership(organization),
       ),
     );
@@ -214,12 +213,12 @@ export class OrganizationLifecycleService {
     }
     try {
       for (const vacancy of taken.vacated_slugs.filter((candidate) => this.registry.isDue(candidate))) {
-        const vacated = storageOf(vacancy.slug, [...new Set([...vacancy.entities, ...taken.entities])]);
+        const vacated = storageNameForSlug(vacancy.slug);
         const stillHeld = () => this.registry.confirmVacancies(taken);
         if (taken.state === TenantState.Deleted) {
-          await this.storage.drop(vacated, stillHeld);
+          await this.storage.drop(vacated, taken._id.toString(), stillHeld);
         } else if (taken.state === TenantState.Active) {
-          await this.storage.carry(vacated, storageOf(taken.slug, vacated.entities), taken._id.toString(), stillHeld);
+          await this.storage.move(vacated, taken._id.toString(), stillHeld);
         } else {
           continue;
         }
@@ -253,7 +252,7 @@ export class OrganizationLifecycleService {
   ): Promise<void> {
     const removeOwnAdmin = () => this.admins.deleteOrganizationAdmin(organization.admin_id, organization._id);
     try {
-      await this.storage.drop(storageOf(organization.slug, organization.entities), () =>
+      await this.storage.drop(storageNameForSlug(organization.slug), organization._id.toString(), () =>
         this.registry.confirmOwnership(organization),
       );
     } catch (error) {

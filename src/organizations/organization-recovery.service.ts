@@ -4,6 +4,7 @@ import { AdminsService } from '../auth/admins.service';
 import { Environment } from '../config/environment';
 import { Organization } from '../tenancy/schemas/organization.schema';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';
+import { TenantStorageService } from '../tenancy/tenant-storage.service';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
 /**
@@ -31,6 +32,7 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
     private readonly lifecycle: OrganizationLifecycleService,
     config: ConfigService<Environment, true>,
     private readonly admins: AdminsService,
+    private readonly storage: TenantStorageService,
   ) {
     this.leaseMs = config.get('OPERATION_LEASE_MS', { infer: true });
     this.intervalMs = Math.min(this.leaseMs, registry.reservationMs / 4);
@@ -66,6 +68,9 @@ export class OrganizationRecoveryService implements OnApplicationBootstrap, OnAp
             this.logger.warn(`Could not free the names ${organization.slug} gave up yet: ${error.message}`),
           );
       }
+      await this.storage
+        .settleAsidesOlderThan(this.leaseMs)
+        .catch((error: Error) => this.logger.warn(`Could not settle the collections set aside yet: ${error.message}`));
       for (const organization of await this.registry.findUnstamped()) {
         await this.lifecycle
           .stampLegacyDocuments(organization)

@@ -120,6 +120,14 @@ export class TenantConnectionService implements OnModuleDestroy {
     return [null, ...tenant.entities].map((entity) => this.locate(tenant.storageName, entity));
   }
 
+  /** Where an entity's collection of a storage name is, in the configured mode. */
+  locate(storageName: string, entity: string | null): TenantCollection {
+    if (this.mode === TenancyMode.Database) {
+      return { database: storageName, collection: entity ?? DEFAULT_DATABASE_COLLECTION };
+    }
+    return { database: this.masterDatabase, collection: tenantCollectionName(storageName, entity) };
+  }
+
   onModuleDestroy(): void {
     this.databaseRemovals.forEach((timer) => clearTimeout(timer));
     this.databaseRemovals.clear();
@@ -228,12 +236,5 @@ export class TenantConnectionService implements OnModuleDestroy {
       }
     }, this.handleTtlMs);
     this.databaseRemovals.set(name, timer.unref());
-  }
-
-  private locate(storageName: string, entity: string | null): TenantCollection {
-    if (this.mode === TenancyMode.Database) {
-      return { database: storageName, collection: entity ?? DEFAULT_DATABASE_COLLECTION };
-    }
-    return { database: this.masterDatabase, collection: tenantCollectionName(storageName, entity) };
   }
 }

@@ -12,6 +12,9 @@ import { NAME_RESERVED, retryLater, tenantBusy, TENANT_EXISTS, TenantState } fro
 /** An organization together with the operation an instance holds on it. */
 export type ClaimedTenant = Organization & { operation: PendingOperation };
 
+/** What says where an organization keeps its documents. */
+export type StorageHolder = Pick<Organization, '_id' | 'state' | 'slug' | 'operation' | 'storage_generation'>;
+
 /** What changes when an operation completes. */
 type TenantChanges = Partial<Pick<Organization, 'organization_name' | 'slug'>>;
 
@@ -281,6 +284,18 @@ export class TenantRegistry implements OnModuleInit {
       .lean()
       .exec();
     return new Set(existing.map(({ _id }) => _id.toString()));
+  }
+
+  /** Where each of these organizations keeps its documents now, by id: the route of a document by its stamp. */
+  async findStorageHolders(ids: string[]): Promise<Map<string, StorageHolder>> {
+    const holders = await this.organizations
+      .find(
+        { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+        { state: 1, slug: 1, operation: 1, storage_generation: 1 },
+      )
+      .lean()
+      .exec();
+    return new Map(holders.map((holder) => [holder._id.toString(), holder]));
   }
 
   /** Recorded before an entity's first write, so that rename and delete always find its collection. */

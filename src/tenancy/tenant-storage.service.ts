@@ -1,21 +1,42 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectConnection } from '@nestjs/mongoose';
-import { Connection, mongo, Types } from 'mongoose';
-import { DUPLICATE_KEY, isNamespaceExistsError, isNamespaceNotFoundError } from '../common/mongo-errors';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import { randomUUID } from 'node:crypto';
+import { Connection, Model, mongo, Types } from 'mongoose';
+import { DatabaseClock } from '../common/clock';
+import { DUPLICATE_KEY, isNamespaceNotFoundError } from '../common/mongo-errors';
 import { TenancyMode } from '../config/environment';
+import { Aside } from './schemas/aside.schema';
+import { storageNameForSlug } from './storage-names';
+import { TenantState, TenantStorage } from './tenant';
 import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
-import { TenantStorage } from './tenant';
+import { StorageHolder, TenantRegistry } from './tenant-registry.service';
 import { TENANT_FIELD } from './tenant-stamp';
 
 /** Resolves when the operation may go on; throws to stop it before it touches storage. */
 type StepGuard = () => Promise<void>;
 const COPY_BATCH_SIZE = 1000;
-/** Between a collection's name and its operation's id in an aside name; no entity name has a dot. */
+/** Between a collection's name and its aside's id; no entity name has a dot. */
 const ASIDE_SEPARATOR = '.moving.';
 
+/** What the operation that empties a storage name does with its own organization's documents. */
+interface Evacuation {
+  /** The organization whose operation it is: documents without a stamp (from before stamps) are its. */
+  tenantId?: string;
+  /** They go (a delete, a rolled-back create); otherwise they follow the organization's record. */
+  discardOwn?: boolean;
+}
+
+/** Where one owner's documents go: its storage as of a generation, nowhere, or not yet (being created). */
+type Route = { storageName: string; generation: number } | 'discard' | 'wait';
+
 /**
- * Moves and drops a tenant's storage. Every step can be repeated after a crash and ends in the
- * same state, so an interrupted operation is finished by simply running it again.
+ * Moves and drops tenant storage without ever destroying what another organization holds, however late
+ * a step runs. MongoDB has no conditional drop or rename, so a step that runs after its operation was
+ * taken over (an instance frozen past its lease and the name's reservation) may act on a name another
+ * organization holds by then. So no step drops or moves a storage name's collection in place: each is
+ * first renamed aside under a name of its own (`settle` then sends every document, by its stamp, to
+ * where its owner keeps it now) and only the aside is ever dropped. A step that ran too late thus
+ * returns what it took to its owner, and an aside whose step died is settled by recovery.
  */
 @Injectable()
 export class TenantStorageService {
@@ -23,38 +44,25 @@ export class TenantStorageService {
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
+    @InjectModel(Aside.name) private readonly asides: Model<Aside>,
     private readonly tenancy: TenantConnectionService,
+    private readonly registry: TenantRegistry,
+    private readonly databaseClock: DatabaseClock,
   ) {}
 
   /**
-   * Moves every collection of the storage under the new name. `beforeEachStep` runs before each one:
-   * the caller's chance to stop if it no longer owns the operation. What is left under the old name
-   * afterwards was written late, and is the reservation's to carry over (see `carry`): the old
-   * database is not dropped here, so that no late write is lost between a copy and that drop.
+   * Empties a storage name the organization is leaving (a rename, or the end of a reservation after
+   * one): its documents go where its record says, the target of its rename or its current storage.
+   * `beforeEachStep` runs before each collection: the caller's chance to stop once it no longer owns
+   * the operation.
    */
-  async move(
-    from: TenantStorage,
-    toStorageName: string,
-    operationId: string,
-    beforeEachStep: StepGuard,
-  ): Promise<void> {
-    const targets = this.tenancy.collectionsOf({ storageName: toStorageName, entities: from.entities });
-    for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
-      await beforeEachStep();
-      await this.moveCollection(source, targets[index], operationId);
-    }
+  move(storageName: string, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
+    return this.evacuate(storageName, { tenantId }, beforeEachStep);
   }
 
-  async drop(storage: TenantStorage, beforeEachStep: StepGuard): Promise<void> {
-    if (this.tenancy.mode === TenancyMode.Database) {
-      await beforeEachStep();
-      await this.client().db(storage.storageName).dropDatabase();
-      return;
-    }
-    for (const { database, collection } of this.tenancy.collectionsOf(storage)) {
-      await beforeEachStep();
-      await this.ignoringMissing(this.client().db(database).dropCollection(collection));
-    }
+  /** A delete, or a create rolled back: the organization's documents go. */
+  drop(storageName: string, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
+    return this.evacuate(storageName, { tenantId, discardOwn: true }, beforeEachStep);
   }
 
   /**
@@ -62,38 +70,19 @@ export class TenantStorageService {
    * ever joins the organization's data. There is normally nothing: a former owner's late writes are
    * dropped or carried off before its reserved name is free again.
    */
-  async dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
-    await beforeEachStep();
-    if (this.tenancy.mode === TenancyMode.Database) {
-      await this.client().db(storageName).dropDatabase();
-      return;
-    }
-    // The default collection and its entities' (`<storage>__<entity>`): no slug contains `__`.
-    const [{ database }] = this.tenancy.collectionsOf({ storageName, entities: [] });
-    const leftovers = await this.client()
-      .db(database)
-      .listCollections({ name: { $regex: `^${storageName}(__|$)` } }, { nameOnly: true })
-      .toArray();
-    for (const { name } of leftovers) {
-      await this.ignoringMissing(this.client().db(database).dropCollection(name));
-    }
+  dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
+    return this.evacuate(storageName, {}, beforeEachStep);
   }
 
-  /**
-   * Carries whatever the organization wrote under a vacated name after it moved (late writes of
-   * requests that began before the rename) into its current storage, then drops the name's storage.
-   * Only documents stamped with its id go: everything there of its own was written after the move, so
-   * it replaces its document of the same _id (a late update or upsert); repeating the carry after a
-   * crash is harmless.
-   */
-  async carry(from: TenantStorage, to: TenantStorage, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
-    const targets = this.tenancy.collectionsOf({ storageName: to.storageName, entities: from.entities });
-    const own = { [TENANT_FIELD]: new Types.ObjectId(tenantId) };
-    for (const [index, source] of this.tenancy.collectionsOf(from).entries()) {
-      await beforeEachStep();
-      await this.copyCollection(source, targets[index], own);
+  /** Recovery: settles the asides whose step has not for a while (it died, or waits for an owner). */
+  async settleAsidesOlderThan(ageMs: number): Promise<void> {
+    const before = new Date(this.databaseClock.now().getTime() - ageMs);
+    for (const aside of await this.asides
+      .find({ created_at: { $lt: before } })
+      .lean()
+      .exec()) {
+      await this.settle(aside);
     }
-    await this.drop(from, beforeEachStep);
   }
 
   /** Stamps the documents written before stamps existed with the organization's id. */
@@ -106,80 +95,168 @@ export class TenantStorageService {
     }
   }
 
-  private async moveCollection(source: TenantCollection, target: TenantCollection, operationId: string) {
-    if (this.tenancy.mode === TenancyMode.Database) {
-      await this.moveAcrossDatabases(source, target, operationId);
-    } else {
-      await this.renameCollection(source, target);
-    }
-  }
-
-  /** Atomic on the server: afterwards the documents are under exactly one of the two names. */
-  private async renameCollection(source: TenantCollection, target: TenantCollection): Promise<boolean> {
-    try {
-      const renamed = await this.ignoringMissing(
-        this.client()
-          .db('admin')
-          .command({
-            renameCollection: `${source.database}.${source.collection}`,
-            to: `${target.database}.${target.collection}`,
-          }),
-      );
-      return renamed !== undefined;
-    } catch (error) {
-      if (!isNamespaceExistsError(error)) {
-        throw error;
-      }
-      // A resumed rename moved this collection already, and a late write made the source again:
-      // it stays for the reservation to carry over.
-      return false;
-    }
-  }
-
   /**
-   * A collection first goes aside under a name of this operation's own in the old database (atomic,
-   * and no request writes there), and is copied from there: a late write that arrives meanwhile
-   * recreates the source instead of being lost, and is carried over later. Asides of an earlier
-   * owner of the operation, which stalled or crashed, are copied first.
+   * Sets aside every collection under the name and settles it. Asides of an earlier attempt on the
+   * same name (a crash, or an owner that was being created) go first. Late writes that recreate a
+   * collection meanwhile are the reservation's to move, which runs this again.
    */
-  private async moveAcrossDatabases(source: TenantCollection, target: TenantCollection, operationId: string) {
-    const prefix = `${source.collection}${ASIDE_SEPARATOR}`;
-    const aside = { database: source.database, collection: `${prefix}${operationId}` };
-    const earlier = await this.client()
-      .db(source.database)
-      .listCollections({ name: { $regex: `^${prefix.replaceAll('.', '\\.')}` } }, { nameOnly: true })
-      .toArray();
-    const asides = earlier.map(({ name }) => ({ database: source.database, collection: name as string }));
-    if (await this.renameCollection(source, aside)) {
-      asides.push(aside);
+  private async evacuate(storageName: string, plan: Evacuation, beforeEachStep: StepGuard): Promise<void> {
+    for (const aside of await this.asides.find({ storage_name: storageName }).lean().exec()) {
+      await this.settle(aside);
     }
-    for (const moving of asides) {
-      await this.copyCollection(moving, target);
-      await this.ignoringMissing(this.client().db(moving.database).dropCollection(moving.collection));
+    for (const { collection, entity } of await this.collectionsUnder(storageName)) {
+      await beforeEachStep();
+      const aside = await this.setAside(storageName, collection, entity, plan);
+      if (aside) {
+        await this.settle(aside);
+      }
     }
   }
 
+  /** What is under a storage name now, whether its organization recorded it or not; asides excepted. */
+  private async collectionsUnder(
+    storageName: string,
+  ): Promise<Array<{ collection: TenantCollection; entity: string | null }>> {
+    const { database } = this.tenancy.locate(storageName, null);
+    const byDatabase = this.tenancy.mode === TenancyMode.Database;
+    // Collection mode: `org_<slug>` and `org_<slug>__<entity>`; no slug contains `__`.
+    const filter = byDatabase ? {} : { name: { $regex: `^${storageName}(__[a-z0-9_]+)?$` } };
+    const listed = await this.client().db(database).listCollections(filter, { nameOnly: true }).toArray();
+    const defaultCollection = this.tenancy.locate(storageName, null).collection;
+    // The default collection first, then the entities by name: one order for every run of a step.
+    return listed
+      .map(({ name }) => name as string)
+      .filter((name) => !name.startsWith('system.') && !name.includes(ASIDE_SEPARATOR))
+      .sort((a, b) => (a === defaultCollection ? -1 : b === defaultCollection ? 1 : a.localeCompare(b)))
+      .map((name) => ({
+        collection: { database, collection: name },
+        entity: name === defaultCollection ? null : byDatabase ? name : name.slice(storageName.length + 2),
+      }));
+  }
+
+  /** Recorded first, then renamed (atomic on the server); null if there was nothing to set aside. */
+  private async setAside(
+    storageName: string,
+    source: TenantCollection,
+    entity: string | null,
+    plan: Evacuation,
+  ): Promise<Aside | null> {
+    const id = randomUUID();
+    const aside: Aside = {
+      _id: id,
+      database: source.database,
+      collection: `${source.collection}${ASIDE_SEPARATOR}${id}`,
+      storage_name: storageName,
+      entity,
+      ...(plan.tenantId ? { tenant_id: new Types.ObjectId(plan.tenantId) } : {}),
+      discard_own: plan.discardOwn ?? false,
+      created_at: this.databaseClock.now(),
+    };
+    await this.asides.create(aside);
+    const renamed = await this.ignoringMissing(
+      this.client()
+        .db('admin')
+        .command({
+          renameCollection: `${source.database}.${source.collection}`,
+          to: `${aside.database}.${aside.collection}`,
+        }),
+    );
+    if (renamed === undefined) {
+      await this.asides.deleteOne({ _id: id }).exec();
+      return null;
+    }
+    return aside;
+  }
+
   /**
-   * Copies in _id order; a copied document replaces the target's of the same _id and stamp, so an
-   * interrupted copy is simply run again. Copying never removes anything from the source.
+   * Sends each owner's documents in the aside to where its record says it keeps them, then drops the
+   * aside, once every owner is confirmed, after its copy, to still keep them there. Safe to run at any
+   * time, by anyone, any number of times: it copies, and drops nothing but the aside.
+   */
+  private async settle(aside: Aside): Promise<void> {
+    const source = this.client().db(aside.database).collection(aside.collection);
+    const present = await this.client()
+      .db(aside.database)
+      .listCollections({ name: aside.collection }, { nameOnly: true })
+      .toArray();
+    if (present.length === 0) {
+      await this.asides.deleteOne({ _id: aside._id }).exec();
+      return;
+    }
+    const owners = await this.ownersIn(source, aside);
+    const routes = await this.routesOf([...owners.keys()], aside);
+    for (const [owner, filter] of owners) {
+      const route = routes.get(owner)!;
+      if (typeof route === 'object') {
+        const own = owner === aside.tenant_id?.toString() ? aside.tenant_id : undefined;
+        await this.copyCollection(source, this.tenancy.locate(route.storageName, aside.entity), filter, own);
+      }
+    }
+    const confirmed = await this.routesOf([...owners.keys()], aside);
+    const settled = [...routes].every(([owner, route]) => route !== 'wait' && sameRoute(route, confirmed.get(owner)!));
+    if (settled) {
+      await this.ignoringMissing(source.drop());
+      await this.asides.deleteOne({ _id: aside._id }).exec();
+    }
+  }
+
+  /** Each owner's documents in the aside, by stamp; unstamped ones are the aside's operation's, if any. */
+  private async ownersIn(source: mongo.Collection, aside: Aside): Promise<Map<string, mongo.Filter<mongo.Document>>> {
+    const stamps = (await source.distinct(TENANT_FIELD)) as Types.ObjectId[];
+    const owners = new Map<string, mongo.Filter<mongo.Document>>(
+      stamps.map((stamp) => [stamp.toString(), { [TENANT_FIELD]: stamp }]),
+    );
+    if (aside.tenant_id) {
+      // `null` also matches a missing field.
+      owners.set(aside.tenant_id.toString(), { [TENANT_FIELD]: { $in: [aside.tenant_id, null] } });
+    }
+    return owners;
+  }
+
+  private async routesOf(owners: string[], aside: Aside): Promise<Map<string, Route>> {
+    const holders = await this.registry.findStorageHolders(owners);
+    return new Map(owners.map((owner) => [owner, this.routeOf(owner, holders.get(owner), aside)]));
+  }
+
+  private routeOf(owner: string, holder: StorageHolder | undefined, aside: Aside): Route {
+    if (!holder || holder.state === TenantState.Deleting || holder.state === TenantState.Deleted) {
+      return 'discard';
+    }
+    if (aside.discard_own && owner === aside.tenant_id?.toString()) {
+      return 'discard';
+    }
+    const slug = holder.state === TenantState.Renaming ? holder.operation?.target_slug : holder.slug;
+    if (holder.state === TenantState.Creating || !slug) {
+      return 'wait';
+    }
+    return { storageName: storageNameForSlug(slug), generation: holder.storage_generation };
+  }
+
+  /**
+   * Copies in _id order. The operation's own documents replace the target's of the same _id and stamp
+   * (an interrupted copy, or the original of a late write, which the later document supersedes), and
+   * get its stamp if they had none; another owner's join its storage without replacing anything there.
    */
   private async copyCollection(
-    source: TenantCollection,
+    from: mongo.Collection,
     target: TenantCollection,
-    filter: mongo.Filter<mongo.Document> = {},
+    filter: mongo.Filter<mongo.Document>,
+    ownStamp?: Types.ObjectId,
   ): Promise<void> {
-    const from = this.client().db(source.database).collection(source.collection);
     const to = this.client().db(target.database).collection(target.collection);
     await this.copyIndexes(from, to);
     let batch: mongo.Document[] = [];
+    const flush = async () => {
+      await (ownStamp ? this.replaceAll(to, batch) : this.insertNew(to, batch));
+      batch = [];
+    };
     for await (const document of from.find(filter, { sort: { _id: 1 }, batchSize: COPY_BATCH_SIZE })) {
-      batch.push(document);
+      batch.push(ownStamp ? { ...document, [TENANT_FIELD]: document[TENANT_FIELD] ?? ownStamp } : document);
       if (batch.length === COPY_BATCH_SIZE) {
-        await this.replaceAll(to, batch);
-        batch = [];
+        await flush();
       }
     }
-    await this.replaceAll(to, batch);
+    await flush();
   }
 
   private async copyIndexes(from: mongo.Collection, to: mongo.Collection): Promise<void> {
@@ -194,14 +271,10 @@ export class TenantStorageService {
 
   /**
    * Inserts the batch (one round trip; the target of a move is empty), then replaces by _id and
-   * stamp each document already there: one copied by an interrupted earlier run, or the original of
-   * a late write, which the later document supersedes. Never a document of another organization: one
-   * with the same _id and another stamp (garbage no request can reach) stays, dropped with its storage.
+   * stamp each document already there. Never a document of another organization: one with the same
+   * _id and another stamp (garbage no request can reach) stays.
    */
   private async replaceAll(to: mongo.Collection, documents: mongo.Document[]): Promise<void> {
-    if (documents.length === 0) {
-      return;
-    }
     const present = await this.insertNew(to, documents);
     const foreign = await this.insertNew(
       to,
@@ -256,4 +329,10 @@ export class TenantStorageService {
       throw error;
     }
   }
+}
+
+function sameRoute(a: Route, b: Route): boolean {
+  return typeof a === 'object' && typeof b === 'object'
+    ? a.storageName === b.storageName && a.generation === b.generation
+    : a === b;
 }

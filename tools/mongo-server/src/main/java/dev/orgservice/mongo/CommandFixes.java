@@ -1,6 +1,7 @@
 package dev.orgservice.mongo;
 
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
@@ -34,6 +35,8 @@ import de.bwaldvogel.mongo.exception.MongoServerException;
  * G. listCollections ignored its filter and returned every collection; apply the filter.
  * H. Dropping a missing collection ("ns not found") and renaming one ("source namespace does not exist")
  *    failed without an error code; MongoDB says NamespaceNotFound (26), which the driver's drop() ignores.
+ * I. listDatabases listed a database whose collections had all been dropped or renamed away (and one that
+ *    was only read from); in MongoDB a database exists while it holds a collection. List only those.
  */
 final class CommandFixes {
 
@@ -42,7 +45,20 @@ final class CommandFixes {
 
     private static final List<String> NAMESPACE_NOT_FOUND_MESSAGES = List.of("ns not found", "source namespace does not exist");
 
-    static Document handle(String command, Document query, Function<String, Document> handleCommand) {
+    /**
+     * @param handleCommand runs a command on the database the query was sent to
+     * @param runOn runs a command document on the named database
+     */
+    static Document handle(String command, Document query, Function<String, Document> handleCommand,
+                           BiFunction<String, Document, Document> runOn) {
+        if (command.equalsIgnoreCase("listDatabases")) { // I
+            Document reply = handleCommand.apply(command);
+            List<?> databases = (List<?>) reply.get("databases");
+            reply.put("databases", databases.stream()
+                .filter(database -> hasCollections((String) ((Document) database).get("name"), runOn))
+                .toList());
+            return reply;
+        }
         if (command.equalsIgnoreCase("hello")) { // C
             Document reply = handleCommand.apply("isMaster");
             reply.put("isWritablePrimary", reply.remove("ismaster"));
@@ -65,6 +81,15 @@ final class CommandFixes {
                     "renaming a collection across databases is not supported by this server (mongo-java-server)");
             }
         }
+        return handleWithErrorCodes(command, handleCommand);
+    }
+
+    private static boolean hasCollections(String database, BiFunction<String, Document, Document> runOn) {
+        Document reply = runOn.apply(database, new Document("listCollections", 1));
+        return !((List<?>) ((Document) reply.get("cursor")).get("firstBatch")).isEmpty();
+    }
+
+    private static Document handleWithErrorCodes(String command, Function<String, Document> handleCommand) {
         try {
             return handleCommand.apply(command);
         } catch (MongoServerException e) {

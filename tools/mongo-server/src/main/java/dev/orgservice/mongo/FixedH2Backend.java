@@ -17,7 +17,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
-/** The H2 (file) backend, with fixes A, B and C to H of CommandFixes. */
+/** The H2 (file) backend, with fixes A to I of CommandFixes. */
 final class FixedH2Backend extends H2Backend {
 
     // H2Database's private names of the MVStore maps of a collection "db.coll": "databases.db.coll" holds
@@ -37,7 +37,8 @@ final class FixedH2Backend extends H2Backend {
 
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-        return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query));
+        return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query),
+            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other));
     }
 
     @Override

@@ -9,7 +9,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
-/** The memory backend, with fixes A, B, C, D, G and H of CommandFixes. */
+/** The memory backend, with fixes A, B, C, D, G, H and I of CommandFixes. */
 final class FixedMemoryBackend extends MemoryBackend {
 
     @Override
@@ -39,6 +39,7 @@ final class FixedMemoryBackend extends MemoryBackend {
 
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-        return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query));
+        return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query),
+            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other));
     }
 }
