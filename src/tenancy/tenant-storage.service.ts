@@ -145,7 +145,7 @@ export class TenantStorageService {
     const aside: Aside = {
       _id: id,
       database: source.database,
-      collection: `${source.collection}${ASIDE_SEPARATOR}${id}`,
+      name: `${source.collection}${ASIDE_SEPARATOR}${id}`,
       storage_name: storageName,
       entity,
       ...(plan.tenantId ? { tenant_id: new Types.ObjectId(plan.tenantId) } : {}),
@@ -158,7 +158,7 @@ export class TenantStorageService {
         .db('admin')
         .command({
           renameCollection: `${source.database}.${source.collection}`,
-          to: `${aside.database}.${aside.collection}`,
+          to: `${aside.database}.${aside.name}`,
         }),
     );
     if (renamed === undefined) {
@@ -174,10 +174,10 @@ export class TenantStorageService {
    * time, by anyone, any number of times: it copies, and drops nothing but the aside.
    */
   private async settle(aside: Aside): Promise<void> {
-    const source = this.client().db(aside.database).collection(aside.collection);
+    const source = this.client().db(aside.database).collection(aside.name);
     const present = await this.client()
       .db(aside.database)
-      .listCollections({ name: aside.collection }, { nameOnly: true })
+      .listCollections({ name: aside.name }, { nameOnly: true })
       .toArray();
     if (present.length === 0) {
       await this.asides.deleteOne({ _id: aside._id }).exec();

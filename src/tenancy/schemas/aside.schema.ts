@@ -15,9 +15,9 @@ export class Aside {
   @Prop({ required: true })
   database: string;
 
-  /** The aside's own name. */
+  /** The aside's own collection name. */
   @Prop({ required: true })
-  collection: string;
+  name: string;
 
   /** The storage it was taken from: whoever works on that storage next settles it first. */
   @Prop({ required: true, index: true })
