@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { Environment } from './config/environment';
 import { loggerOptions } from './config/logger-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RootModule } from './root/root.module';
 import { TenancyModule } from './tenancy/tenancy.module';
@@ -33,6 +35,8 @@ export class AppModule {
         ThrottlingModule,
         AuthModule,
         OrganizationsModule,
+        MembersModule,
+        AuditModule,
         HealthModule,
         RootModule,
       ],

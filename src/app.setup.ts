@@ -1,6 +1,7 @@
 import { Server } from 'node:http';
 import { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
+import { VersioningType } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyHttpOptions } from 'fastify';
@@ -29,12 +30,16 @@ export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
   };
 }
 
+const API_VERSION_PREFIX = 'api/v';
+
 /** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
 export async function configureApp(app: NestFastifyApplication, env: Environment): Promise<void> {
   app.useLogger(new QuietStartupLogger(app.get(Logger)));
   await app.register(helmet, { hsts: false, contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
   upgradeOnlyOverTls(app);
   app.enableCors({ origin: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : false });
+  // `/api/v1/...` beside the seed paths, which have no version.
+  app.enableVersioning({ type: VersioningType.URI, prefix: API_VERSION_PREFIX });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   acceptOnlyJsonAndForms(app);

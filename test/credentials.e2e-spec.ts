@@ -1,5 +1,5 @@
 import { mongo } from 'mongoose';
-import { PasswordService } from '../src/auth/password.service';
+import { PasswordService } from '../src/passwords/password.service';
 import { toSlug } from '../src/organizations/organization-name';
 import { TenantStorageService } from '../src/tenancy/tenant-storage.service';
 import { ApiResponse, expectProblem, Organization, PASSWORD } from './support/api';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mongo } from 'mongoose';
-import { AdminsService } from '../src/auth/admins.service';
+import { AdminsService } from '../src/admins/admins.service';
 import { Clock } from '../src/common/clock';
 import { OrganizationRecoveryService } from '../src/organizations/organization-recovery.service';
 import { TenantRegistry } from '../src/tenancy/tenant-registry.service';

@@ -3,34 +3,42 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
+import { AdminsModule } from '../admins/admins.module';
+import { AuditModule } from '../audit/audit.module';
+import { MembersModule } from '../members/members.module';
+import { PasswordsModule } from '../passwords/passwords.module';
 import { ThrottlingModule } from '../throttling/throttling.module';
-import { AdminsService } from './admins.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { JwtSecret } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
-import { PasswordService } from './password.service';
-import { Admin, AdminSchema } from './schemas/admin.schema';
+import { PrincipalsService } from './principals.service';
+import { RefreshTokensService } from './refresh-tokens.service';
+import { RefreshToken, RefreshTokenSchema } from './schemas/refresh-token.schema';
+import { SessionsController } from './sessions.controller';
 import { SuperadminSeeder } from './superadmin.seeder';
 
 @Module({
   imports: [
     PassportModule,
     ThrottlingModule,
+    AdminsModule,
+    AuditModule,
+    MembersModule,
+    PasswordsModule,
     JwtModule.register({ signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
-    MongooseModule.forFeature([{ name: Admin.name, schema: AdminSchema }]),
+    MongooseModule.forFeature([{ name: RefreshToken.name, schema: RefreshTokenSchema }]),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController],
   providers: [
-    AdminsService,
     AuthService,
     JwtSecret,
     JwtStrategy,
-    PasswordService,
+    PrincipalsService,
+    RefreshTokensService,
     SuperadminSeeder,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AdminsService, PasswordService],
 })
 export class AuthModule {}

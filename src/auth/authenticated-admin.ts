@@ -1,5 +1,5 @@
 import { Tenant, TenantState } from '../tenancy/tenant';
-import { AdminRole } from './schemas/admin.schema';
+import { Role } from '../admins/schemas/admin.schema';
 
 export interface AdminOrganization extends Tenant {
   readonly name: string;
@@ -10,7 +10,9 @@ export interface AdminOrganization extends Tenant {
 export interface AuthenticatedAdmin {
   readonly adminId: string;
   readonly email: string;
-  readonly role: AdminRole;
+  readonly role: Role;
+  /** Kept in the organization's own storage (added through the members API), not the master database. */
+  readonly member: boolean;
   /** Null for a superadmin. */
   readonly organization: AdminOrganization | null;
 }
@@ -18,6 +20,8 @@ export interface AuthenticatedAdmin {
 export interface AccessTokenClaims {
   sub: string;
   org: string | null;
-  role: AdminRole;
+  role: Role;
   ver: number;
+  /** Present (true) on the tokens of members kept in the organization's storage. */
+  mem?: true;
 }

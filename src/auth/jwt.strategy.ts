@@ -2,21 +2,32 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { isValidObjectId } from 'mongoose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { tenantOf } from '../tenancy/organization-tenant';
-import { TenantRegistry } from '../tenancy/tenant-registry.service';
-import { AdminsService } from './admins.service';
-import { AccessTokenClaims, AdminOrganization, AuthenticatedAdmin } from './authenticated-admin';
+import { Role } from '../admins/schemas/admin.schema';
+import { AccessTokenClaims, AuthenticatedAdmin } from './authenticated-admin';
 import { JwtSecret } from './jwt-secret';
-import { AdminRole } from './schemas/admin.schema';
+import { PrincipalsService } from './principals.service';
 
 const INVALID_TOKEN = 'Invalid or expired token';
+const ROLES = new Set<unknown>(Object.values(Role));
+
+/** Tokens are only ever issued with these claims, so one without them is forged. */
+function wellFormed(claims: Partial<AccessTokenClaims & { exp: number }>): claims is AccessTokenClaims {
+  const organization = claims.org ?? null;
+  return (
+    isValidObjectId(claims.sub) &&
+    typeof claims.ver === 'number' &&
+    typeof claims.exp === 'number' &&
+    ROLES.has(claims.role) &&
+    (claims.mem === undefined || claims.mem === true) &&
+    (organization === null ? !claims.mem : isValidObjectId(organization))
+  );
+}
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     secret: JwtSecret,
-    private readonly admins: AdminsService,
-    private readonly registry: TenantRegistry,
+    private readonly principals: PrincipalsService,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -28,38 +39,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 
   /** The signature proves who issued the token; the database says whether it still counts. */
   async validate(claims: Partial<AccessTokenClaims & { exp: number }>): Promise<AuthenticatedAdmin> {
-    // Tokens without an expiry are never issued here, so one without is forged.
-    const organizationClaim = claims.org ?? null;
-    if (
-      !isValidObjectId(claims.sub) ||
-      typeof claims.ver !== 'number' ||
-      typeof claims.exp !== 'number' ||
-      (organizationClaim !== null && !isValidObjectId(organizationClaim))
-    ) {
+    const principal = wellFormed(claims) ? await this.principals.resolve({ ...claims, org: claims.org ?? null }) : null;
+    if (!principal) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    // Both reads at once; the claim is only trusted once the admin's own record confirms it.
-    const [admin, organization] = await Promise.all([
-      this.admins.findById(claims.sub as string),
-      organizationClaim ? this.loadOrganization(organizationClaim) : null,
-    ]);
-    if (
-      !admin ||
-      admin.token_version !== claims.ver ||
-      admin.role !== claims.role ||
-      (admin.organization_id?.toString() ?? null) !== organizationClaim ||
-      (admin.role === AdminRole.Admin && !organization)
-    ) {
-      throw new UnauthorizedException(INVALID_TOKEN);
-    }
-    return { adminId: admin._id.toString(), email: admin.email, role: admin.role, organization };
-  }
-
-  private async loadOrganization(id: string): Promise<AdminOrganization | null> {
-    const organization = await this.registry.findForToken(id);
-    if (!organization) {
-      return null;
-    }
-    return { ...tenantOf(organization), name: organization.organization_name, state: organization.state };
+    return principal;
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Environment } from '../config/environment';
-import { AdminsService } from './admins.service';
-import { PasswordService } from './password.service';
-import { AdminRole } from './schemas/admin.schema';
+import { AdminsService } from '../admins/admins.service';
+import { PasswordService } from '../passwords/password.service';
+import { Role } from '../admins/schemas/admin.schema';
 
 /**
  * Makes the superadmins exactly the one SUPERADMIN_EMAIL / SUPERADMIN_PASSWORD name, at every start:
@@ -33,7 +33,7 @@ export class SuperadminSeeder implements OnApplicationBootstrap {
       return;
     }
     const existing = await this.admins.findByEmail(named);
-    if (existing && existing.role !== AdminRole.Superadmin) {
+    if (existing && existing.role !== Role.Superadmin) {
       this.logger.error(
         `SUPERADMIN_EMAIL ${named} already belongs to an organization admin: there is no superadmin until it names another address`,
       );

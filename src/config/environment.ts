@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsEmail, IsEnum, IsIn, IsOptional, IsString, Matches, ValidateBy, validateSync } from 'class-validator';
-import { passwordProblem } from '../auth/password-policy';
+import { passwordProblem } from '../passwords/password-policy';
 import { WholeNumber } from '../common/decorators/whole-number.decorator';
 
 export enum TenancyMode {
@@ -40,6 +40,10 @@ export class Environment {
 
   @WholeNumberSetting(60, 7 * 24 * 3600)
   JWT_EXPIRES_IN_SECONDS = 1800;
+
+  /** How long a refresh token may wait to be used (each works once). */
+  @WholeNumberSetting(1, 365 * 24 * 3600)
+  REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 
   @WholeNumberSetting(10, 15)
   BCRYPT_COST = 12;

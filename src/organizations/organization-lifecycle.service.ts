@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { AdminsService, CredentialChange } from '../auth/admins.service';
+import { AdminsService, CredentialChange } from '../admins/admins.service';
 import { isDatabaseUnavailableError } from '../common/mongo-errors';
 import { OperationKind, Organization, PendingCredentials } from '../tenancy/schemas/organization.schema';
 import { storageOf, tenantOf } from '../tenancy/organization-tenant';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { AdminsService } from '../auth/admins.service';
+import { AdminsService } from '../admins/admins.service';
 import { Environment } from '../config/environment';
 import { Organization } from '../tenancy/schemas/organization.schema';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';

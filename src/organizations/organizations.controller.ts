@@ -13,11 +13,13 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, LinkObject } from '@nestjs/swagger';
+import { NOT_YOURS } from '../access/organization-access.service';
 import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Auth, SUPERADMINS } from '../auth/decorators/auth.decorator';
 import { CurrentAdmin } from '../auth/decorators/current-admin.decorator';
 import { Public } from '../auth/decorators/public.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
+import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { envelope } from '../common/envelope';
 import { validationFailed } from '../common/validation';
 import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
@@ -25,7 +27,7 @@ import { tooManyAttempts } from '../throttling/login-limiter.service';
 import { TENANT_EXISTS, TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { DeleteOrganizationDto } from './dto/delete-organization.dto';
-import { ListOrganizationsQueryDto } from './dto/list-organizations-query.dto';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import {
   DeletedOrganizationEnvelopeDto,
   OrganizationEnvelopeDto,
@@ -34,12 +36,18 @@ import {
 import { OrganizationNameQueryDto } from './dto/organization-name-query.dto';
 import { UPDATE_ORGANIZATION_EXAMPLES, UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
-import { NOT_YOURS, OrganizationsService } from './organizations.service';
+import { OrganizationsService } from './organizations.service';
+
+export const CREATED = 'Organization created successfully';
+export const RETRIEVED = 'Organization retrieved successfully';
+export const LISTED = 'Organizations retrieved successfully';
+export const UPDATED = 'Organization updated successfully';
+export const DELETED = 'Organization deleted successfully';
 
 /** The examples of the answers these operations give most. */
-const NOT_FOUND = new NotFoundException(TENANT_NOT_FOUND);
-const FORBIDDEN = new ForbiddenException(NOT_YOURS);
-const ALREADY_EXISTS = new ConflictException(TENANT_EXISTS);
+export const NOT_FOUND = new NotFoundException(TENANT_NOT_FOUND);
+export const FORBIDDEN = new ForbiddenException(NOT_YOURS);
+export const ALREADY_EXISTS = new ConflictException(TENANT_EXISTS);
 
 /** The organization an answer names, and where it can be read, changed and deleted next. */
 const NAMED = '$response.body#/data/organization_name';
@@ -74,8 +82,8 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Create an organization, its admin and its storage' })
   @ApiCreatedResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
   @ApiProblems(400, ALREADY_EXISTS, 413, 415, tooManyAttempts(60_000, CREATES_LIMITED))
-  async create(@Body() body: CreateOrganizationDto): Promise<OrganizationEnvelopeDto> {
-    return envelope('Organization created successfully', await this.organizations.create(body));
+  async create(@Body() body: CreateOrganizationDto, @Origin() origin: RequestOrigin): Promise<OrganizationEnvelopeDto> {
+    return envelope(CREATED, await this.organizations.create(body, origin));
   }
 
   @Get('get')
@@ -87,19 +95,16 @@ export class OrganizationsController {
     @Query() query: OrganizationNameQueryDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin | undefined,
   ): Promise<OrganizationEnvelopeDto> {
-    return envelope(
-      'Organization retrieved successfully',
-      await this.organizations.get(query.organization_name, viewer),
-    );
+    return envelope(RETRIEVED, await this.organizations.get({ name: query.organization_name }, viewer));
   }
 
   @Get('list')
-  @Auth({ superadmin: true })
+  @Auth(SUPERADMINS)
   @ApiOperation({ summary: 'List organizations, a page at a time (superadmin only)' })
   @ApiOkResponse({ type: OrganizationPageEnvelopeDto })
   @ApiProblems(400)
-  async list(@Query() query: ListOrganizationsQueryDto): Promise<OrganizationPageEnvelopeDto> {
-    return envelope('Organizations retrieved successfully', await this.organizations.list(query));
+  async list(@Query() query: PageQueryDto): Promise<OrganizationPageEnvelopeDto> {
+    return envelope(LISTED, await this.organizations.list(query));
   }
 
   @Put('update')
@@ -114,8 +119,10 @@ export class OrganizationsController {
   async update(
     @Body() body: UpdateOrganizationDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
   ): Promise<OrganizationEnvelopeDto> {
-    return envelope('Organization updated successfully', await this.organizations.update(body, viewer));
+    const change = { newName: body.new_organization_name, email: body.email, password: body.password };
+    return envelope(UPDATED, await this.organizations.update({ name: targetName(body) }, change, viewer, origin));
   }
 
   @Delete('delete')
@@ -134,11 +141,15 @@ export class OrganizationsController {
     @Body() body: DeleteOrganizationDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
   ): Promise<DeletedOrganizationEnvelopeDto> {
-    return envelope(
-      'Organization deleted successfully',
-      await this.organizations.delete(nameFromEither(query, body), viewer),
-    );
+    return envelope(DELETED, await this.organizations.delete({ name: nameFromEither(query, body) }, viewer));
   }
+}
+
+function targetName(dto: UpdateOrganizationDto): string {
+  if (dto.organization_name !== undefined && dto.old_organization_name !== undefined) {
+    throw new BadRequestException('Give either organization_name or old_organization_name, not both');
+  }
+  return (dto.organization_name ?? dto.old_organization_name) as string;
 }
 
 function nameFromEither(query: DeleteOrganizationDto, body: DeleteOrganizationDto): string {

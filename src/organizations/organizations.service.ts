@@ -1,22 +1,32 @@
-import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { AdminsService, CredentialChange } from '../auth/admins.service';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Managers, mayManage, OrganizationAccess, OrganizationRef } from '../access/organization-access.service';
+import { actorOf, AuditService } from '../audit/audit.service';
+import { AuditAction } from '../audit/schemas/audit-entry.schema';
+import { Role } from '../admins/schemas/admin.schema';
+import { RequestOrigin } from '../common/decorators/request-origin.decorator';
+import { AdminsService, CredentialChange } from '../admins/admins.service';
 import { AuthenticatedAdmin } from '../auth/authenticated-admin';
-import { PasswordService } from '../auth/password.service';
-import { AdminRole } from '../auth/schemas/admin.schema';
+import { PasswordService } from '../passwords/password.service';
 import { normalizeEmail } from '../common/email';
 import { tenantOf } from '../tenancy/organization-tenant';
 import { Organization } from '../tenancy/schemas/organization.schema';
-import { tenantBusy, TENANT_NOT_FOUND, TenantState } from '../tenancy/tenant';
+import { TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { TenantConnectionService } from '../tenancy/tenant-connection.service';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
-import { ListOrganizationsQueryDto } from './dto/list-organizations-query.dto';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { DeletedOrganizationDto, OrganizationDto, OrganizationPageDto } from './dto/organization.dto';
-import { UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 
-export const NOT_YOURS = 'You may only manage your own organization';
+const NOTHING_TO_UPDATE = 'Nothing to update: give a new name, email or password';
+
+/** What an update asks for, whichever path it came by. */
+export interface OrganizationChangeRequest {
+  newName?: string;
+  email?: string;
+  password?: string;
+}
 
 @Injectable()
 export class OrganizationsService {
@@ -26,9 +36,11 @@ export class OrganizationsService {
     private readonly admins: AdminsService,
     private readonly passwords: PasswordService,
     private readonly tenancy: TenantConnectionService,
+    private readonly access: OrganizationAccess,
+    private readonly audit: AuditService,
   ) {}
 
-  async create(dto: CreateOrganizationDto): Promise<OrganizationDto> {
+  async create(dto: CreateOrganizationDto, origin: RequestOrigin): Promise<OrganizationDto> {
     const slug = toSlug(dto.organization_name);
     // A cheap read spares the bcrypt hash for a name that is plainly taken; the unique index still decides races.
     await this.registry.assertSlugFree(slug);
@@ -38,16 +50,26 @@ export class OrganizationsService {
       email: dto.email,
       passwordHash: await this.passwords.hash(dto.password),
     });
+    const admin = organization.admin_id.toString();
+    await this.audit.record(
+      tenantOf(organization),
+      {
+        action: AuditAction.OrganizationCreated,
+        actor: { id: admin, role: Role.Admin },
+        target: organization._id.toString(),
+      },
+      origin,
+    );
     return this.toDto(organization, dto.email);
   }
 
-  async get(name: string, viewer: AuthenticatedAdmin | undefined): Promise<OrganizationDto> {
-    const organization = await this.findByName(name);
+  async get(ref: OrganizationRef, viewer: AuthenticatedAdmin | undefined): Promise<OrganizationDto> {
+    const organization = await this.access.find(ref);
     return this.toDto(organization, await this.adminEmailFor(organization, viewer));
   }
 
   /** Every organization, for a superadmin (the route's access rule). */
-  async list(query: ListOrganizationsQueryDto): Promise<OrganizationPageDto> {
+  async list(query: PageQueryDto): Promise<OrganizationPageDto> {
     const { items: organizations, total } = await this.registry.listVisible(
       (query.page - 1) * query.limit,
       query.limit,
@@ -59,22 +81,29 @@ export class OrganizationsService {
     return { items, page: query.page, limit: query.limit, total };
   }
 
-  async update(dto: UpdateOrganizationDto, viewer: AuthenticatedAdmin): Promise<OrganizationDto> {
-    const current = await this.findManageable(this.targetName(dto), viewer);
-    const newName = dto.new_organization_name;
+  async update(
+    ref: OrganizationRef,
+    dto: OrganizationChangeRequest,
+    viewer: AuthenticatedAdmin,
+    origin: RequestOrigin,
+  ): Promise<OrganizationDto> {
+    const current = await this.access.manageable(ref, viewer, Managers.Owner);
+    const newName = dto.newName;
     if (newName === undefined && dto.email === undefined && dto.password === undefined) {
-      throw new BadRequestException('Nothing to update: give new_organization_name, email or password');
+      throw new BadRequestException(NOTHING_TO_UPDATE);
     }
     await this.refuseKnownConflicts(current, dto);
+    const credentials = await this.credentialChange(current, dto);
     const updated = await this.lifecycle.update(current, {
       rename: newName === undefined ? undefined : { name: newName, slug: toSlug(newName) },
-      credentials: await this.credentialChange(current, dto),
+      credentials,
     });
+    await this.recordUpdate(current, updated, credentials, viewer, origin);
     return this.toDto(updated, await this.adminEmailFor(updated, viewer, true));
   }
 
-  async delete(name: string, viewer: AuthenticatedAdmin): Promise<DeletedOrganizationDto> {
-    const organization = await this.findManageable(name, viewer);
+  async delete(ref: OrganizationRef, viewer: AuthenticatedAdmin): Promise<DeletedOrganizationDto> {
+    const organization = await this.access.manageable(ref, viewer, Managers.Owner);
     await this.lifecycle.delete(organization);
     return {
       organization_name: organization.organization_name,
@@ -82,11 +111,35 @@ export class OrganizationsService {
     };
   }
 
-  private targetName(dto: UpdateOrganizationDto): string {
-    if (dto.organization_name !== undefined && dto.old_organization_name !== undefined) {
-      throw new BadRequestException('Give either organization_name or old_organization_name, not both');
+  /** The trail moves with a rename, so both entries land in the organization's storage as it is now. */
+  private async recordUpdate(
+    before: Organization,
+    after: Organization,
+    credentials: CredentialChange | undefined,
+    viewer: AuthenticatedAdmin,
+    origin: RequestOrigin,
+  ): Promise<void> {
+    const tenant = tenantOf(after);
+    const target = after._id.toString();
+    if (before.organization_name !== after.organization_name) {
+      const details = { from: before.organization_name, to: after.organization_name };
+      await this.audit.record(
+        tenant,
+        { action: AuditAction.OrganizationRenamed, actor: actorOf(viewer), target, details },
+        origin,
+      );
     }
-    return (dto.organization_name ?? dto.old_organization_name) as string;
+    const changed = [
+      ...(credentials?.email !== undefined ? ['email'] : []),
+      ...(credentials?.passwordHash !== undefined ? ['password'] : []),
+    ];
+    if (changed.length > 0) {
+      await this.audit.record(
+        tenant,
+        { action: AuditAction.CredentialsChanged, actor: actorOf(viewer), target, details: { changed } },
+        origin,
+      );
+    }
   }
 
   /**
@@ -96,7 +149,7 @@ export class OrganizationsService {
    */
   private async credentialChange(
     current: Organization,
-    dto: UpdateOrganizationDto,
+    dto: OrganizationChangeRequest,
   ): Promise<CredentialChange | undefined> {
     if (dto.email === undefined && dto.password === undefined) {
       return undefined;
@@ -114,8 +167,8 @@ export class OrganizationsService {
   }
 
   /** Checked before anything changes, so that a plain conflict never leaves a half-applied update. */
-  private async refuseKnownConflicts(current: Organization, dto: UpdateOrganizationDto): Promise<void> {
-    const newSlug = dto.new_organization_name === undefined ? undefined : toSlug(dto.new_organization_name);
+  private async refuseKnownConflicts(current: Organization, dto: OrganizationChangeRequest): Promise<void> {
+    const newSlug = dto.newName === undefined ? undefined : toSlug(dto.newName);
     if (newSlug !== undefined && newSlug !== current.slug) {
       await this.registry.assertSlugFree(newSlug);
     }
@@ -124,38 +177,12 @@ export class OrganizationsService {
     }
   }
 
-  private async findByName(name: string): Promise<Organization> {
-    const organization = await this.registry.findVisibleBySlug(toSlug(name));
-    if (!organization) {
-      throw new NotFoundException(TENANT_NOT_FOUND);
-    }
-    return organization;
-  }
-
-  private async findManageable(name: string, viewer: AuthenticatedAdmin): Promise<Organization> {
-    const organization = await this.findByName(name);
-    if (!this.canManage(organization, viewer)) {
-      throw new ForbiddenException(NOT_YOURS);
-    }
-    if (organization.state !== TenantState.Active) {
-      throw tenantBusy();
-    }
-    return organization;
-  }
-
-  private canManage(organization: Organization, viewer: AuthenticatedAdmin | undefined): boolean {
-    return (
-      viewer !== undefined &&
-      (viewer.role === AdminRole.Superadmin || viewer.organization?.id === organization._id.toString())
-    );
-  }
-
   private async adminEmailFor(
     organization: Organization,
     viewer: AuthenticatedAdmin | undefined,
     fresh = false,
   ): Promise<string | undefined> {
-    if (!this.canManage(organization, viewer)) {
+    if (!mayManage(organization, viewer, Managers.Admins)) {
       return undefined;
     }
     if (!fresh && viewer?.organization?.id === organization._id.toString()) {

@@ -83,6 +83,13 @@ export class TenantRegistry implements OnModuleInit {
       .exec();
   }
 
+  findVisibleById(id: string): Promise<Organization | null> {
+    return this.organizations
+      .findOne({ _id: id, ...VISIBLE })
+      .lean()
+      .exec();
+  }
+
   /** The tenant a token names, while its tokens still open anything. */
   findForToken(id: Types.ObjectId | string): Promise<Organization | null> {
     return this.organizations

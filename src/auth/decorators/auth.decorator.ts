@@ -1,15 +1,16 @@
 import { applyDecorators, ForbiddenException, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOAuth2, ApiSecurity } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/decorators/api-problems.decorator';
-import { SUPERADMIN_ONLY, TOKEN_REFUSED } from '../guards/jwt-auth.guard';
+import { Role } from '../../admins/schemas/admin.schema';
+import { roleRefused, TOKEN_REFUSED } from '../guards/jwt-auth.guard';
 
 export const BEARER_SCHEME = 'bearer';
 export const OAUTH2_SCHEME = 'oauth2';
 export const ACCESS_RULE = 'accessRule';
 
 export interface AccessRule {
-  /** Only a superadmin's token opens the route; any other valid token gets 403. */
-  superadmin?: boolean;
+  /** Only tokens of these roles open the route; any other valid token gets 403. Any role without it. */
+  roles?: readonly Role[];
   /** Anonymous callers pass; a caller who sends a token must send a valid one. */
   optional?: boolean;
 }
@@ -27,7 +28,11 @@ export function Auth(rule: AccessRule = {}): MethodDecorator & ClassDecorator {
     ...(rule.optional ? [ApiSecurity({})] : []),
     ApiProblems(
       new UnauthorizedException(TOKEN_REFUSED),
-      ...(rule.superadmin ? [new ForbiddenException(SUPERADMIN_ONLY)] : []),
+      ...(rule.roles ? [new ForbiddenException(roleRefused(rule.roles))] : []),
     ),
   );
 }
+
+export const SUPERADMINS: AccessRule = { roles: [Role.Superadmin] };
+/** An organization's admins (the route then checks which organization) and superadmins. */
+export const ORGANIZATION_ADMINS: AccessRule = { roles: [Role.Admin, Role.Superadmin] };

@@ -1,14 +1,17 @@
-import { AdminRole } from '../schemas/admin.schema';
+import { Role } from '../../admins/schemas/admin.schema';
 
 export class CurrentAdminDto {
-  /** @example "665f1c2e8b3e4a1d2c3b4a59" */
+  /** The admin's or member's id. @example "665f1c2e8b3e4a1d2c3b4a59" */
   admin_id: string;
 
   /** @example "admin@acme.com" */
   email: string;
 
   /** @example "admin" */
-  role: AdminRole;
+  role: Role;
+
+  /** False for the organization's first admin and superadmins, true for members added later. @example false */
+  is_member: boolean;
 
   /** Null for a superadmin. @example "665f1c2e8b3e4a1d2c3b4a58" */
   organization_id: string | null;

@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ExamplesObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { Equals, IsEmail, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
@@ -76,3 +77,11 @@ export const LOGIN_EXAMPLES: ExamplesObject = {
     value: { username: 'admin@acme.com', password: 'SecurePassword123!', grant_type: 'password' },
   },
 };
+
+/** The email, under either of its names; both at once is a 400. */
+export function emailOf(body: LoginDto): string {
+  if (body.email !== undefined && body.username !== undefined) {
+    throw new BadRequestException('Give either email or username, not both');
+  }
+  return (body.email ?? body.username) as string;
+}

@@ -1,15 +1,15 @@
 import { ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { Auth } from '../decorators/auth.decorator';
+import { Auth, SUPERADMINS } from '../decorators/auth.decorator';
 import { Public } from '../decorators/public.decorator';
-import { AdminRole } from '../schemas/admin.schema';
+import { Role } from '../../admins/schemas/admin.schema';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 class Routes {
   @Public() open() {}
   @Auth({ optional: true }) optional() {}
-  @Auth({ superadmin: true }) superadminOnly() {}
+  @Auth(SUPERADMINS) superadminOnly() {}
   undecorated() {}
 }
 
@@ -55,9 +55,9 @@ describe('JwtAuthGuard', () => {
 
   it('answers 403 to a valid token that is not a superadmin on a superadmin route', async () => {
     passport.mockResolvedValue(true);
-    const admin = { headers: { authorization: 'Bearer x' }, user: { role: AdminRole.Admin } };
+    const admin = { headers: { authorization: 'Bearer x' }, user: { role: Role.Admin } };
     await expect(guard.canActivate(contextFor('superadminOnly', admin))).rejects.toBeInstanceOf(ForbiddenException);
-    const superadmin = { headers: { authorization: 'Bearer x' }, user: { role: AdminRole.Superadmin } };
+    const superadmin = { headers: { authorization: 'Bearer x' }, user: { role: Role.Superadmin } };
     expect(await guard.canActivate(contextFor('superadminOnly', superadmin))).toBe(true);
   });
 });

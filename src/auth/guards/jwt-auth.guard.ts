@@ -5,10 +5,16 @@ import { FastifyRequest } from 'fastify';
 import { AuthenticatedAdmin } from '../authenticated-admin';
 import { ACCESS_RULE, AccessRule } from '../decorators/auth.decorator';
 import { IS_PUBLIC } from '../decorators/public.decorator';
-import { AdminRole } from '../schemas/admin.schema';
+import { Role } from '../../admins/schemas/admin.schema';
 
 export const TOKEN_REFUSED = 'Missing, invalid or expired token';
-export const SUPERADMIN_ONLY = 'Only a superadmin may do this';
+
+/** The 403 of a route whose roles do not include the caller's. */
+export function roleRefused(roles: readonly Role[]): string {
+  return roles.length === 1 && roles[0] === Role.Superadmin
+    ? 'Only a superadmin may do this'
+    : `Only these roles may do this: ${roles.join(', ')}`;
+}
 
 /**
  * The one global guard: every route needs a valid, unrevoked bearer token unless it is @Public(),
@@ -31,8 +37,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       return true;
     }
     await super.canActivate(context);
-    if (rule.superadmin && request.user?.role !== AdminRole.Superadmin) {
-      throw new ForbiddenException(SUPERADMIN_ONLY);
+    if (rule.roles && !rule.roles.includes(request.user!.role)) {
+      throw new ForbiddenException(roleRefused(rule.roles));
     }
     return true;
   }

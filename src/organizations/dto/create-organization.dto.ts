@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength } from 'class-validator';
-import { IsAcceptablePassword } from '../../auth/password-policy';
+import { IsAcceptablePassword } from '../../passwords/password-policy';
 import { normalizeEmail } from '../../common/email';
 import { IsOrganizationName } from '../organization-name';
 

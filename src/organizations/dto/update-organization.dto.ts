@@ -2,7 +2,7 @@ import { normalizeEmail } from '../../common/email';
 import { ExamplesObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength, ValidateIf } from 'class-validator';
-import { IsAcceptablePassword } from '../../auth/password-policy';
+import { IsAcceptablePassword } from '../../passwords/password-policy';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
 import { IsOrganizationName } from '../organization-name';

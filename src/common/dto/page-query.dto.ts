@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import { Optional } from '../../common/decorators/optional.decorator';
-import { WholeNumber } from '../../common/decorators/whole-number.decorator';
+import { Optional } from '../decorators/optional.decorator';
+import { WholeNumber } from '../decorators/whole-number.decorator';
 
-/** Both optional: the defaults stand for what is absent (the plugin cannot tell from an initializer). */
-export class ListOrganizationsQueryDto {
+/** A page of a list. Both optional: the defaults stand for what is absent (the plugin cannot tell from an initializer). */
+export class PageQueryDto {
   /** @example 1 */
   @ApiProperty({ type: 'integer', required: false })
   @Optional()

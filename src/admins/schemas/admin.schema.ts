@@ -1,9 +1,11 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
 
-export enum AdminRole {
-  Admin = 'admin',
+/** Who a token speaks for: the platform's superadmin, or an organization's admin or member. */
+export enum Role {
   Superadmin = 'superadmin',
+  Admin = 'admin',
+  Member = 'member',
 }
 
 @Schema({
@@ -21,8 +23,8 @@ export class Admin {
   @Prop({ required: true })
   password_hash: string;
 
-  @Prop({ required: true, enum: AdminRole, type: String })
-  role: AdminRole;
+  @Prop({ required: true, enum: [Role.Admin, Role.Superadmin], type: String })
+  role: Role;
 
   /** Null for a superadmin. */
   @Prop({ type: Types.ObjectId, default: null, index: true })

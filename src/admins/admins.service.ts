@@ -4,7 +4,7 @@ import { Model, Types } from 'mongoose';
 import { normalizeEmail } from '../common/email';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { TENANT_NOT_FOUND } from '../tenancy/tenant';
-import { Admin, AdminRole } from './schemas/admin.schema';
+import { Admin, Role } from './schemas/admin.schema';
 
 interface NewOrganizationAdmin {
   id: Types.ObjectId;
@@ -38,7 +38,7 @@ export class AdminsService implements OnModuleInit {
         _id: admin.id,
         email: admin.email,
         password_hash: admin.passwordHash,
-        role: AdminRole.Admin,
+        role: Role.Admin,
         organization_id: admin.organizationId,
       }),
     );
@@ -108,7 +108,7 @@ export class AdminsService implements OnModuleInit {
 
   /** Removes one organization admin by its id: what a rolled-back create takes back of its own. */
   async deleteOrganizationAdmin(adminId: Types.ObjectId, organizationId: Types.ObjectId): Promise<void> {
-    await this.admins.deleteOne({ _id: adminId, role: AdminRole.Admin, organization_id: organizationId }).exec();
+    await this.admins.deleteOne({ _id: adminId, role: Role.Admin, organization_id: organizationId }).exec();
   }
 
   /**
@@ -117,7 +117,7 @@ export class AdminsService implements OnModuleInit {
    * admins left without an organization.
    */
   async *organizationIdsInBatches(since?: Date, batchSize = 1000): AsyncGenerator<Types.ObjectId[]> {
-    const filter = { role: AdminRole.Admin, ...(since ? { created_at: { $gte: since } } : {}) };
+    const filter = { role: Role.Admin, ...(since ? { created_at: { $gte: since } } : {}) };
     const cursor = this.admins.find(filter, { organization_id: 1 }).lean().cursor({ batchSize });
     let batch = new Map<string, Types.ObjectId>();
     for await (const admin of cursor) {
@@ -137,7 +137,7 @@ export class AdminsService implements OnModuleInit {
   /** Removes the organization admins of these organizations, which no longer exist; how many went. */
   async deleteWithoutOrganization(missingOrganizationIds: Types.ObjectId[]): Promise<number> {
     const { deletedCount } = await this.admins
-      .deleteMany({ role: AdminRole.Admin, organization_id: { $in: missingOrganizationIds } })
+      .deleteMany({ role: Role.Admin, organization_id: { $in: missingOrganizationIds } })
       .exec();
     return deletedCount;
   }
@@ -145,7 +145,7 @@ export class AdminsService implements OnModuleInit {
   /** Removes every superadmin but the one of `email` (all of them without it); how many went. */
   async removeSuperadminsExcept(email: string | undefined): Promise<number> {
     const { deletedCount } = await this.admins
-      .deleteMany({ role: AdminRole.Superadmin, ...(email ? { email: { $ne: normalizeEmail(email) } } : {}) })
+      .deleteMany({ role: Role.Superadmin, ...(email ? { email: { $ne: normalizeEmail(email) } } : {}) })
       .exec();
     return deletedCount;
   }
@@ -156,7 +156,7 @@ export class AdminsService implements OnModuleInit {
       .updateOne(
         { email: normalizeEmail(email) },
         {
-          $set: { password_hash: passwordHash, role: AdminRole.Superadmin, organization_id: null },
+          $set: { password_hash: passwordHash, role: Role.Superadmin, organization_id: null },
           $inc: { token_version: 1 },
         },
         { upsert: true },

@@ -1,0 +1,101 @@
+import {
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Post,
+  UnauthorizedException,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/decorators/api-problems.decorator';
+import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
+import { envelope } from '../common/envelope';
+import { LOGIN_LIMITED, LoginLimiter, tooManyAttempts } from '../throttling/login-limiter.service';
+import { AuthService, REFRESH_REFUSED, WRONG_CREDENTIALS } from './auth.service';
+import type { AuthenticatedAdmin } from './authenticated-admin';
+import { Auth } from './decorators/auth.decorator';
+import { CurrentAdmin } from './decorators/current-admin.decorator';
+import { Public } from './decorators/public.decorator';
+import { emailOf } from './dto/login.dto';
+import { PasswordChangedEnvelopeDto } from './dto/password-changed.dto';
+import { ChangePasswordDto, RefreshTokenDto, SESSION_LOGIN_EXAMPLES, SessionLoginDto } from './dto/session.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+
+const TOO_MANY = tooManyAttempts(60_000, LOGIN_LIMITED);
+/** Refresh attempts count against the client's address like logins, under a key of their own. */
+const REFRESH_LIMIT_KEY = 'refresh-token';
+
+/** Sessions of everyone who logs in, at /auth/... and /api/v1/auth/... alike. */
+@ApiTags('Auth')
+@Controller({ path: 'auth', version: [VERSION_NEUTRAL, '1'] })
+export class SessionsController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limiter: LoginLimiter,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Log in as an organization member or admin (naming the organization), or as POST /admin/login',
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiBody({ type: SessionLoginDto, examples: SESSION_LOGIN_EXAMPLES })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, new UnauthorizedException(WRONG_CREDENTIALS), 409, 413, 415, TOO_MANY)
+  login(@Body() body: SessionLoginDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
+    const email = emailOf(body);
+    return this.limiter.attempt(email, origin.ip, () =>
+      this.auth.login(email, body.password, body.organization, origin),
+    );
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair',
+    description: 'Each refresh token works once; presenting a used one revokes every token of its login.',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, new UnauthorizedException(REFRESH_REFUSED), 409, 413, 415, TOO_MANY)
+  refresh(@Body() body: RefreshTokenDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
+    return this.limiter.attempt(REFRESH_LIMIT_KEY, origin.ip, () => this.auth.refresh(body.refresh_token, origin));
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Revoke a refresh token and every token rotated from the same login',
+    description: 'Answers 204 for an unknown or already revoked token too.',
+  })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(400, 413, 415)
+  async logout(@Body() body: RefreshTokenDto): Promise<void> {
+    await this.auth.logout(body.refresh_token);
+  }
+
+  @Post('password')
+  @Auth()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Change your own password (the current one required)',
+    description: 'Every access and refresh token of yours stops working: log in again.',
+  })
+  @ApiOkResponse({ type: PasswordChangedEnvelopeDto })
+  @ApiProblems(400, 409, 413, 415)
+  async changePassword(
+    @Body() body: ChangePasswordDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<PasswordChangedEnvelopeDto> {
+    await this.auth.changePassword(viewer, body.current_password, body.new_password, origin);
+    return envelope('Password changed; log in again', { admin_id: viewer.adminId });
+  }
+}

@@ -1,0 +1,196 @@
+import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OrganizationIdParamDto, OrganizationScopeQueryDto } from '../access/dto/organization-scope.dto';
+import { namedOrOwn } from '../access/organization-access.service';
+import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
+import { Auth, ORGANIZATION_ADMINS } from '../auth/decorators/auth.decorator';
+import { CurrentAdmin } from '../auth/decorators/current-admin.decorator';
+import { ApiProblems } from '../common/decorators/api-problems.decorator';
+import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
+import { envelope } from '../common/envelope';
+import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
+import { tooManyAttempts } from '../throttling/login-limiter.service';
+import { CreateMemberDto } from './dto/create-member.dto';
+import {
+  ListMembersQueryDto,
+  MemberIdParamDto,
+  OrganizationMemberParamsDto,
+  ScopedListMembersQueryDto,
+} from './dto/member-query.dto';
+import { MemberEnvelopeDto, MemberPageEnvelopeDto, RemovedMemberEnvelopeDto } from './dto/member.dto';
+import { UpdateMemberDto } from './dto/update-member.dto';
+import { MEMBER_NOT_FOUND, MembersService } from './members.service';
+
+const NOT_FOUND = new NotFoundException(MEMBER_NOT_FOUND);
+const TOO_MANY = tooManyAttempts(60_000, CREATES_LIMITED);
+
+const LISTED = 'Members retrieved successfully';
+const RETRIEVED = 'Member retrieved successfully';
+const ADDED = 'Member added successfully';
+const UPDATED = 'Member updated successfully';
+const REMOVED = 'Member removed successfully';
+
+// The same five operations at two addresses: `/org/members` (the organization of the token, or
+// `?organization_name=`) and `/api/v1/organizations/{organization_id}/members`. MembersService
+// decides access for both.
+
+@ApiTags('Members')
+@Auth(ORGANIZATION_ADMINS)
+@Controller('org/members')
+export class MembersController {
+  constructor(private readonly members: MembersService) {}
+
+  @Get()
+  @ApiOperation({ summary: "List an organization's members, its first admin first" })
+  @ApiOkResponse({ type: MemberPageEnvelopeDto })
+  @ApiProblems(400, 404, 409)
+  async list(
+    @Query() query: ScopedListMembersQueryDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+  ): Promise<MemberPageEnvelopeDto> {
+    return envelope(LISTED, await this.members.list(namedOrOwn(query.organization_name, viewer), viewer, query));
+  }
+
+  @Post()
+  @UseGuards(CreateThrottlerGuard)
+  @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
+  @ApiCreatedResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, 404, 409, 413, 415, TOO_MANY)
+  async add(
+    @Query() query: OrganizationScopeQueryDto,
+    @Body() body: CreateMemberDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(ADDED, await this.members.add(namedOrOwn(query.organization_name, viewer), viewer, body, origin));
+  }
+
+  @Get(':member_id')
+  @ApiOperation({ summary: 'Read a member' })
+  @ApiOkResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409)
+  async get(
+    @Param() params: MemberIdParamDto,
+    @Query() query: OrganizationScopeQueryDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(
+      RETRIEVED,
+      await this.members.get(namedOrOwn(query.organization_name, viewer), viewer, params.member_id),
+    );
+  }
+
+  @Patch(':member_id')
+  @ApiOperation({
+    summary: "Change a member's email, password or role",
+    description: "What differs from the stored member changes and revokes the member's tokens.",
+  })
+  @ApiOkResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409, 413, 415)
+  async update(
+    @Param() params: MemberIdParamDto,
+    @Query() query: OrganizationScopeQueryDto,
+    @Body() body: UpdateMemberDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(
+      UPDATED,
+      await this.members.update(namedOrOwn(query.organization_name, viewer), viewer, params.member_id, body, origin),
+    );
+  }
+
+  @Delete(':member_id')
+  @ApiOperation({ summary: 'Remove a member; its tokens stop working at once' })
+  @ApiOkResponse({ type: RemovedMemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409)
+  async remove(
+    @Param() params: MemberIdParamDto,
+    @Query() query: OrganizationScopeQueryDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<RemovedMemberEnvelopeDto> {
+    return envelope(
+      REMOVED,
+      await this.members.remove(namedOrOwn(query.organization_name, viewer), viewer, params.member_id, origin),
+    );
+  }
+}
+
+@ApiTags('Members')
+@Auth(ORGANIZATION_ADMINS)
+@Controller({ path: 'organizations/:organization_id/members', version: '1' })
+export class MembersV1Controller {
+  constructor(private readonly members: MembersService) {}
+
+  @Get()
+  @ApiOperation({ summary: "List an organization's members, its first admin first" })
+  @ApiOkResponse({ type: MemberPageEnvelopeDto })
+  @ApiProblems(400, 404, 409)
+  async list(
+    @Param() params: OrganizationIdParamDto,
+    @Query() query: ListMembersQueryDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+  ): Promise<MemberPageEnvelopeDto> {
+    return envelope(LISTED, await this.members.list({ id: params.organization_id }, viewer, query));
+  }
+
+  @Post()
+  @UseGuards(CreateThrottlerGuard)
+  @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
+  @ApiCreatedResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, 404, 409, 413, 415, TOO_MANY)
+  async add(
+    @Param() params: OrganizationIdParamDto,
+    @Body() body: CreateMemberDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(ADDED, await this.members.add({ id: params.organization_id }, viewer, body, origin));
+  }
+
+  @Get(':member_id')
+  @ApiOperation({ summary: 'Read a member' })
+  @ApiOkResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409)
+  async get(
+    @Param() params: OrganizationMemberParamsDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(RETRIEVED, await this.members.get({ id: params.organization_id }, viewer, params.member_id));
+  }
+
+  @Patch(':member_id')
+  @ApiOperation({
+    summary: "Change a member's email, password or role",
+    description: "What differs from the stored member changes and revokes the member's tokens.",
+  })
+  @ApiOkResponse({ type: MemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409, 413, 415)
+  async update(
+    @Param() params: OrganizationMemberParamsDto,
+    @Body() body: UpdateMemberDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<MemberEnvelopeDto> {
+    return envelope(
+      UPDATED,
+      await this.members.update({ id: params.organization_id }, viewer, params.member_id, body, origin),
+    );
+  }
+
+  @Delete(':member_id')
+  @ApiOperation({ summary: 'Remove a member; its tokens stop working at once' })
+  @ApiOkResponse({ type: RemovedMemberEnvelopeDto })
+  @ApiProblems(400, NOT_FOUND, 409)
+  async remove(
+    @Param() params: OrganizationMemberParamsDto,
+    @CurrentAdmin() viewer: AuthenticatedAdmin,
+    @Origin() origin: RequestOrigin,
+  ): Promise<RemovedMemberEnvelopeDto> {
+    return envelope(
+      REMOVED,
+      await this.members.remove({ id: params.organization_id }, viewer, params.member_id, origin),
+    );
+  }
+}
