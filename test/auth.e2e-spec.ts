@@ -45,7 +45,9 @@ describe('Admin authentication (e2e)', () => {
         access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
         token_type: 'bearer',
         expires_in: 1800,
+        refresh_token: expect.stringMatching(/^[\w-]{43}$/),
         admin_id: organization.adminId,
+        role: 'admin',
         organization_id: organization.id,
         organization_name: organization.name,
       });
@@ -123,6 +125,7 @@ describe('Admin authentication (e2e)', () => {
           admin_id: organization.adminId,
           email: organization.email,
           role: 'admin',
+          is_member: false,
           organization_id: organization.id,
           organization_name: organization.name,
         },
