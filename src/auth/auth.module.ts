@@ -16,6 +16,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { PrincipalsService } from './principals.service';
 import { RefreshTokensService } from './refresh-tokens.service';
 import { RefreshToken, RefreshTokenSchema } from './schemas/refresh-token.schema';
+import { RevokedFamily, RevokedFamilySchema } from './schemas/revoked-family.schema';
 import { SessionsController } from './sessions.controller';
 import { SuperadminSeeder } from './superadmin.seeder';
 
@@ -28,7 +29,10 @@ import { SuperadminSeeder } from './superadmin.seeder';
     MembersModule,
     PasswordsModule,
     JwtModule.register({ signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
-    MongooseModule.forFeature([{ name: RefreshToken.name, schema: RefreshTokenSchema }]),
+    MongooseModule.forFeature([
+      { name: RefreshToken.name, schema: RefreshTokenSchema },
+      { name: RevokedFamily.name, schema: RevokedFamilySchema },
+    ]),
   ],
   controllers: [AuthController, SessionsController],
   providers: [

@@ -131,12 +131,20 @@ export class AuthService {
     if (redemption.status !== 'valid') {
       throw new UnauthorizedException(REFRESH_REFUSED);
     }
-    const principal = await this.principals.resolve(redemption.claims);
-    if (!principal) {
-      throw new UnauthorizedException(REFRESH_REFUSED);
+    try {
+      const principal = await this.principals.resolve(redemption.claims);
+      if (!principal) {
+        throw new UnauthorizedException(REFRESH_REFUSED);
+      }
+      const organization = principal.organization ? await this.registry.findForToken(principal.organization.id) : null;
+      return await this.issue({ claims: redemption.claims, organization }, redemption.family);
+    } catch (error) {
+      // A busy organization or a database away: the token may be presented again, not taken for a copy.
+      if (!(error instanceof UnauthorizedException)) {
+        await redemption.giveBack();
+      }
+      throw error;
     }
-    const organization = principal.organization ? await this.registry.findForToken(principal.organization.id) : null;
-    return this.issue({ claims: redemption.claims, organization }, redemption.family);
   }
 
   async logout(refreshToken: string): Promise<void> {

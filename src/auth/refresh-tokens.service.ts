@@ -6,34 +6,44 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment';
 import { AccessTokenClaims } from './authenticated-admin';
 import { RefreshToken } from './schemas/refresh-token.schema';
+import { RevokedFamily } from './schemas/revoked-family.schema';
 
 /** What presenting a refresh token came to. */
 export type Redemption =
-  | { readonly status: 'valid'; readonly claims: AccessTokenClaims; readonly family: string }
+  | {
+      readonly status: 'valid';
+      readonly claims: AccessTokenClaims;
+      readonly family: string;
+      /** Makes the token usable again, for a refresh that failed for a passing reason (a busy organization). */
+      readonly giveBack: () => Promise<void>;
+    }
   /** Used before: its family is revoked now. `claims` say whose it was, for the audit trail. */
   | { readonly status: 'reused'; readonly claims: AccessTokenClaims }
   | { readonly status: 'invalid' };
 
-const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
+/** How long a revoked family stays marked beyond a token's lifetime: longer than any refresh takes. */
+const MARK_MARGIN_MS = 3_600_000;
 
 function claimsOf(stored: RefreshToken): AccessTokenClaims {
   return { sub: stored.sub, org: stored.org, role: stored.role, ver: stored.ver, ...(stored.mem ? { mem: true } : {}) };
 }
 
-/** The one owner of the master database's `refresh_tokens`. */
+/** The one owner of the master database's `refresh_tokens` and `refresh_families_revoked`. */
 @Injectable()
 export class RefreshTokensService implements OnModuleInit {
   readonly ttlSeconds: number;
 
   constructor(
     @InjectModel(RefreshToken.name) private readonly tokens: Model<RefreshToken>,
+    @InjectModel(RevokedFamily.name) private readonly revokedFamilies: Model<RevokedFamily>,
     config: ConfigService<Environment, true>,
   ) {
     this.ttlSeconds = config.get('REFRESH_TOKEN_TTL_SECONDS', { infer: true });
   }
 
   async onModuleInit(): Promise<void> {
-    await this.tokens.init();
+    await Promise.all([this.tokens.init(), this.revokedFamilies.init()]);
   }
 
   /** A new random token for these claims, of `family` (a new family when absent); only its hash is kept. */
@@ -61,11 +71,17 @@ export class RefreshTokensService implements OnModuleInit {
       .lean()
       .exec();
     if (unused) {
-      return { status: 'valid', claims: claimsOf(unused), family: unused.family };
+      if (await this.revokedFamilies.exists({ _id: unused.family })) {
+        return { status: 'invalid' };
+      }
+      const giveBack = async () => {
+        await this.tokens.updateOne({ _id: id, used_at: now }, { $set: { used_at: null } }).exec();
+      };
+      return { status: 'valid', claims: claimsOf(unused), family: unused.family, giveBack };
     }
     const stored = await this.tokens.findById(id).lean().exec();
     if (stored?.used_at) {
-      await this.tokens.deleteMany({ family: stored.family }).exec();
+      await this.revokeFamily(stored.family);
       return { status: 'reused', claims: claimsOf(stored) };
     }
     return { status: 'invalid' };
@@ -75,7 +91,14 @@ export class RefreshTokensService implements OnModuleInit {
   async revokeFamilyOf(token: string): Promise<void> {
     const stored = await this.tokens.findById(hashOf(token), { family: 1 }).lean().exec();
     if (stored) {
-      await this.tokens.deleteMany({ family: stored.family }).exec();
+      await this.revokeFamily(stored.family);
     }
+  }
+
+  /** Marked first, so that a token of the family issued meanwhile is refused when it is used. */
+  private async revokeFamily(family: string): Promise<void> {
+    const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000 + MARK_MARGIN_MS);
+    await this.revokedFamilies.updateOne({ _id: family }, { $set: { expires_at: expiresAt } }, { upsert: true }).exec();
+    await this.tokens.deleteMany({ family }).exec();
   }
 }

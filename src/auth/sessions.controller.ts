@@ -14,6 +14,7 @@ import { Origin, type RequestOrigin } from '../common/decorators/request-origin.
 import { envelope } from '../common/envelope';
 import { LOGIN_LIMITED, LoginLimiter, tooManyAttempts } from '../throttling/login-limiter.service';
 import { AuthService, REFRESH_REFUSED, WRONG_CREDENTIALS } from './auth.service';
+import { hashOf } from './refresh-tokens.service';
 import type { AuthenticatedAdmin } from './authenticated-admin';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentAdmin } from './decorators/current-admin.decorator';
@@ -24,8 +25,8 @@ import { ChangePasswordDto, RefreshTokenDto, SESSION_LOGIN_EXAMPLES, SessionLogi
 import { TokenResponseDto } from './dto/token-response.dto';
 
 const TOO_MANY = tooManyAttempts(60_000, LOGIN_LIMITED);
-/** Refresh attempts count against the client's address like logins, under a key of their own. */
-const REFRESH_LIMIT_KEY = 'refresh-token';
+/** Refresh attempts count against the client's address like logins, each token under a key of its own. */
+const refreshLimitKey = (token: string): string => `refresh:${hashOf(token).slice(0, 32)}`;
 
 /** Sessions of everyone who logs in, at /auth/... and /api/v1/auth/... alike. */
 @ApiTags('Auth')
@@ -65,7 +66,9 @@ export class SessionsController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, new UnauthorizedException(REFRESH_REFUSED), 409, 413, 415, TOO_MANY)
   refresh(@Body() body: RefreshTokenDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
-    return this.limiter.attempt(REFRESH_LIMIT_KEY, origin.ip, () => this.auth.refresh(body.refresh_token, origin));
+    return this.limiter.attempt(refreshLimitKey(body.refresh_token), origin.ip, () =>
+      this.auth.refresh(body.refresh_token, origin),
+    );
   }
 
   @Post('logout')
@@ -89,7 +92,7 @@ export class SessionsController {
     description: 'Every access and refresh token of yours stops working: log in again.',
   })
   @ApiOkResponse({ type: PasswordChangedEnvelopeDto })
-  @ApiProblems(400, 409, 413, 415)
+  @ApiProblems(400, 403, 409, 413, 415)
   async changePassword(
     @Body() body: ChangePasswordDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,

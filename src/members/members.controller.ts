@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OrganizationIdParamDto, OrganizationScopeQueryDto } from '../access/dto/organization-scope.dto';
 import { namedOrOwn } from '../access/organization-access.service';
@@ -8,8 +8,7 @@ import { CurrentAdmin } from '../auth/decorators/current-admin.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { envelope } from '../common/envelope';
-import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
-import { tooManyAttempts } from '../throttling/login-limiter.service';
+import { CreateLimited } from '../throttling/create-throttler.guard';
 import { CreateMemberDto } from './dto/create-member.dto';
 import {
   ListMembersQueryDto,
@@ -22,7 +21,6 @@ import { UpdateMemberDto } from './dto/update-member.dto';
 import { MEMBER_NOT_FOUND, MembersService } from './members.service';
 
 const NOT_FOUND = new NotFoundException(MEMBER_NOT_FOUND);
-const TOO_MANY = tooManyAttempts(60_000, CREATES_LIMITED);
 
 const LISTED = 'Members retrieved successfully';
 const RETRIEVED = 'Member retrieved successfully';
@@ -52,10 +50,10 @@ export class MembersController {
   }
 
   @Post()
-  @UseGuards(CreateThrottlerGuard)
+  @CreateLimited('members')
   @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
   @ApiCreatedResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, 404, 409, 413, 415, TOO_MANY)
+  @ApiProblems(400, 404, 409, 413, 415)
   async add(
     @Query() query: OrganizationScopeQueryDto,
     @Body() body: CreateMemberDto,
@@ -136,10 +134,10 @@ export class MembersV1Controller {
   }
 
   @Post()
-  @UseGuards(CreateThrottlerGuard)
+  @CreateLimited('members')
   @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
   @ApiCreatedResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, 404, 409, 413, 415, TOO_MANY)
+  @ApiProblems(400, 404, 409, 413, 415)
   async add(
     @Param() params: OrganizationIdParamDto,
     @Body() body: CreateMemberDto,

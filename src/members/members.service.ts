@@ -54,15 +54,19 @@ export class MembersService {
     const withOwner = query.role === undefined || query.role === Role.Admin;
     // The owner is the first item of the first page; members follow, oldest first.
     const start = (query.page - 1) * query.limit - (withOwner ? 1 : 0);
+    const limit = query.limit - (start < 0 ? 1 : 0);
     const [owner, found, count] = await Promise.all([
       withOwner && start < 0 ? this.owner(organization) : null,
-      members
-        .find(filter, { password_hash: 0 })
-        .sort({ created_at: 1, _id: 1 })
-        .skip(Math.max(start, 0))
-        .limit(query.limit - (start < 0 ? 1 : 0))
-        .lean()
-        .exec(),
+      // limit(0) would mean no limit at all.
+      limit === 0
+        ? []
+        : members
+            .find(filter, { password_hash: 0 })
+            .sort({ created_at: 1, _id: 1 })
+            .skip(Math.max(start, 0))
+            .limit(limit)
+            .lean()
+            .exec(),
       members.countDocuments(filter).exec(),
     ]);
     const items = [...(owner ? [owner] : []), ...found.map((member) => toDto(member, organization))];
@@ -238,6 +242,13 @@ export class MembersService {
       created_at: admin.created_at,
       updated_at: admin.updated_at,
     };
+  }
+
+  /** For a change of the first admin's email: 409 when a member of its organization has it. */
+  async assertEmailFree(tenant: Tenant, email: string): Promise<void> {
+    if (await this.findByEmail(tenant, email)) {
+      throw new ConflictException(MEMBER_EXISTS);
+    }
   }
 
   private async assertNotOwnerEmail(organization: Organization, email: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OrganizationIdParamDto } from '../access/dto/organization-scope.dto';
 import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
@@ -9,8 +9,7 @@ import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { envelope } from '../common/envelope';
-import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
-import { tooManyAttempts } from '../throttling/login-limiter.service';
+import { CreateLimited } from '../throttling/create-throttler.guard';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import {
   DeletedOrganizationEnvelopeDto,
@@ -38,10 +37,10 @@ export class OrganizationsV1Controller {
 
   @Post()
   @Public()
-  @UseGuards(CreateThrottlerGuard)
+  @CreateLimited('organizations')
   @ApiOperation({ summary: 'Create an organization, its admin and its storage' })
   @ApiCreatedResponse({ type: OrganizationEnvelopeDto })
-  @ApiProblems(400, ALREADY_EXISTS, 413, 415, tooManyAttempts(60_000, CREATES_LIMITED))
+  @ApiProblems(400, ALREADY_EXISTS, 413, 415)
   async create(@Body() body: CreateOrganizationDto, @Origin() origin: RequestOrigin): Promise<OrganizationEnvelopeDto> {
     return envelope(CREATED, await this.organizations.create(body, origin));
   }

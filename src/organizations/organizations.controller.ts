@@ -10,7 +10,6 @@ import {
   Post,
   Put,
   Query,
-  UseGuards,
 } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, LinkObject } from '@nestjs/swagger';
 import { NOT_YOURS } from '../access/organization-access.service';
@@ -22,8 +21,7 @@ import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { envelope } from '../common/envelope';
 import { validationFailed } from '../common/validation';
-import { CREATES_LIMITED, CreateThrottlerGuard } from '../throttling/create-throttler.guard';
-import { tooManyAttempts } from '../throttling/login-limiter.service';
+import { CreateLimited } from '../throttling/create-throttler.guard';
 import { TENANT_EXISTS, TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { DeleteOrganizationDto } from './dto/delete-organization.dto';
@@ -78,10 +76,10 @@ export class OrganizationsController {
 
   @Post('create')
   @Public()
-  @UseGuards(CreateThrottlerGuard)
+  @CreateLimited('organizations')
   @ApiOperation({ summary: 'Create an organization, its admin and its storage' })
   @ApiCreatedResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
-  @ApiProblems(400, ALREADY_EXISTS, 413, 415, tooManyAttempts(60_000, CREATES_LIMITED))
+  @ApiProblems(400, ALREADY_EXISTS, 413, 415)
   async create(@Body() body: CreateOrganizationDto, @Origin() origin: RequestOrigin): Promise<OrganizationEnvelopeDto> {
     return envelope(CREATED, await this.organizations.create(body, origin));
   }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { AdminsModule } from '../admins/admins.module';
 import { AuditModule } from '../audit/audit.module';
+import { MembersModule } from '../members/members.module';
 import { PasswordsModule } from '../passwords/passwords.module';
 import { OrganizationLifecycleService } from './organization-lifecycle.service';
 import { OrganizationRecoveryService } from './organization-recovery.service';
@@ -10,7 +11,7 @@ import { OrganizationsController } from './organizations.controller';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
-  imports: [AccessModule, AdminsModule, AuditModule, PasswordsModule],
+  imports: [AccessModule, AdminsModule, AuditModule, MembersModule, PasswordsModule],
   controllers: [OrganizationsController, OrganizationsV1Controller],
   providers: [OrganizationsService, OrganizationLifecycleService, OrganizationRecoveryService],
 })

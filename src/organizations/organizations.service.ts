@@ -6,6 +6,7 @@ import { Role } from '../admins/schemas/admin.schema';
 import { RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { AdminsService, CredentialChange } from '../admins/admins.service';
 import { AuthenticatedAdmin } from '../auth/authenticated-admin';
+import { MembersService } from '../members/members.service';
 import { PasswordService } from '../passwords/password.service';
 import { normalizeEmail } from '../common/email';
 import { tenantOf } from '../tenancy/organization-tenant';
@@ -38,6 +39,7 @@ export class OrganizationsService {
     private readonly tenancy: TenantConnectionService,
     private readonly access: OrganizationAccess,
     private readonly audit: AuditService,
+    private readonly members: MembersService,
   ) {}
 
   async create(dto: CreateOrganizationDto, origin: RequestOrigin): Promise<OrganizationDto> {
@@ -173,7 +175,10 @@ export class OrganizationsService {
       await this.registry.assertSlugFree(newSlug);
     }
     if (dto.email !== undefined) {
-      await this.admins.assertEmailFree(dto.email, current.admin_id);
+      await Promise.all([
+        this.admins.assertEmailFree(dto.email, current.admin_id),
+        this.members.assertEmailFree(tenantOf(current), dto.email),
+      ]);
     }
   }
 
@@ -185,7 +190,7 @@ export class OrganizationsService {
     if (!mayManage(organization, viewer, Managers.Admins)) {
       return undefined;
     }
-    if (!fresh && viewer?.organization?.id === organization._id.toString()) {
+    if (!fresh && !viewer?.member && viewer?.organization?.id === organization._id.toString()) {
       return viewer.email;
     }
     return (await this.admins.findById(organization.admin_id))?.email;

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { ApiProperty, ExamplesObject } from '@nestjs/swagger';
+import { ApiProperty, ExamplesObject, SchemaObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { Equals, IsEmail, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
@@ -7,18 +7,20 @@ import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
 
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-/**
- * JSON `{email, password}`, or the OAuth2 password form (`username=&password=`), so that
- * Swagger's Authorize dialog and FastAPI-era clients both work.
- */
-@ApiSchemaRules({
-  // The service takes either field in either content type, and refuses both or neither with a 400.
+/** The service takes either field in either content type, and refuses both or neither with a 400. */
+export const ONE_EMAIL_FIELD: SchemaObject = {
   description: 'In JSON or in the form alike: the email as `email`, or as `username` (its OAuth2 name), never both.',
   oneOf: [
     { title: 'By email', required: ['email'] },
     { title: 'OAuth2 password form, by username', required: ['username'] },
   ],
-})
+};
+
+/**
+ * JSON `{email, password}`, or the OAuth2 password form (`username=&password=`), so that
+ * Swagger's Authorize dialog and FastAPI-era clients both work.
+ */
+@ApiSchemaRules(ONE_EMAIL_FIELD)
 export class LoginDto {
   /** @example "admin@acme.com" */
   @ValidateIf((body: LoginDto, value) => value !== undefined || body.username === undefined)

@@ -1,12 +1,15 @@
-import { ExamplesObject } from '@nestjs/swagger';
+import { ApiProperty, ExamplesObject } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { IsAcceptablePassword } from '../../passwords/password-policy';
-import { LOGIN_EXAMPLES, LoginDto } from './login.dto';
+import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
+import { LOGIN_EXAMPLES, LoginDto, ONE_EMAIL_FIELD } from './login.dto';
 
 /** A login of anyone: a member names the organization; without it, as POST /admin/login. */
+@ApiSchemaRules(ONE_EMAIL_FIELD)
 export class SessionLoginDto extends LoginDto {
   /** The organization's name or id; required for a member. @example "Acme Corp" */
+  @ApiProperty({ minLength: 1, required: false })
   @Optional()
   @IsString()
   @IsNotEmpty()
@@ -24,6 +27,7 @@ export const SESSION_LOGIN_EXAMPLES: ExamplesObject = {
 
 export class RefreshTokenDto {
   /** @example "q5Xr2cY0m2qk1yq0h0b6y1y9Qk3l7c2v8xZp4W1s0aE" */
+  @ApiProperty({ minLength: 1 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(256)
@@ -32,6 +36,7 @@ export class RefreshTokenDto {
 
 export class ChangePasswordDto {
   /** @example "JanesPassword123!" */
+  @ApiProperty({ minLength: 1 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)

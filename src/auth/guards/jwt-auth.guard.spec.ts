@@ -1,7 +1,7 @@
 import { ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { Auth, SUPERADMINS } from '../decorators/auth.decorator';
+import { Auth, ORGANIZATION_ADMINS, SUPERADMINS } from '../decorators/auth.decorator';
 import { Public } from '../decorators/public.decorator';
 import { Role } from '../../admins/schemas/admin.schema';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -10,6 +10,7 @@ class Routes {
   @Public() open() {}
   @Auth({ optional: true }) optional() {}
   @Auth(SUPERADMINS) superadminOnly() {}
+  @Auth(ORGANIZATION_ADMINS) adminsOnly() {}
   undecorated() {}
 }
 
@@ -59,5 +60,13 @@ describe('JwtAuthGuard', () => {
     await expect(guard.canActivate(contextFor('superadminOnly', admin))).rejects.toBeInstanceOf(ForbiddenException);
     const superadmin = { headers: { authorization: 'Bearer x' }, user: { role: Role.Superadmin } };
     expect(await guard.canActivate(contextFor('superadminOnly', superadmin))).toBe(true);
+  });
+
+  it('answers 403 to a member on a route for organization admins, and lets admins and superadmins through', async () => {
+    passport.mockResolvedValue(true);
+    const as = (role: Role) => contextFor('adminsOnly', { headers: { authorization: 'Bearer x' }, user: { role } });
+    await expect(guard.canActivate(as(Role.Member))).rejects.toBeInstanceOf(ForbiddenException);
+    expect(await guard.canActivate(as(Role.Admin))).toBe(true);
+    expect(await guard.canActivate(as(Role.Superadmin))).toBe(true);
   });
 });

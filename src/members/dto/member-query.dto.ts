@@ -1,6 +1,6 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsMongoId } from 'class-validator';
-import { OrganizationIdParamDto, OrganizationScopeQueryDto } from '../../access/dto/organization-scope.dto';
+import { IsIn } from 'class-validator';
+import { IsObjectId, OrganizationIdParamDto, OrganizationScopeQueryDto } from '../../access/dto/organization-scope.dto';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { MEMBER_ROLES, MemberRole } from '../schemas/member.schema';
@@ -17,7 +17,7 @@ export class ScopedListMembersQueryDto extends IntersectionType(ListMembersQuery
 
 export class MemberIdParamDto {
   /** @example "665f1c2e8b3e4a1d2c3b4a61" */
-  @IsMongoId()
+  @IsObjectId()
   member_id: string;
 }
 
