@@ -11,8 +11,9 @@ import { SharedCounters } from './shared-counters';
 class ThrottlerStorageModule {}
 
 /**
- * Organization creates (each costs a bcrypt hash): CREATE_RATE_LIMIT per CREATE_RATE_WINDOW_SECONDS
- * from one client address, and CREATE_GLOBAL_RATE_LIMIT from all together, through CreateThrottlerGuard.
+ * Creates of organizations and of members (each costs a bcrypt hash), each kind apart:
+ * CREATE_RATE_LIMIT per CREATE_RATE_WINDOW_SECONDS from one client address, and
+ * CREATE_GLOBAL_RATE_LIMIT from all together, through @CreateLimited().
  * Logins: LoginLimiter. Both count in Redis when REDIS_URL is set, so that every instance shares them.
  */
 @Module({
