@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * HTTP throughput and latency of the built service (`npm run build` first) against a local
- * MongoDB-wire server, or MONGODB_URI. Prints one line per scenario and the app's memory.
+ * `npm run bench`: the built service against floors measured in the same run, on the same database
+ * (a local MongoDB-wire server, or MONGODB_URI), in each tenancy mode. Floors (bench/floors.js, a
+ * process of its own): (a) bare Fastify + the driver doing the read of GET /org/get, (a') the two
+ * reads behind a token, (b) bare Fastify answering the same JSON from memory, and (c) raw
+ * bcrypt.compare and bcrypt.hash at the same cost on the same thread pool. Each case runs a warm-up,
+ * then is measured; it prints req/s, p50, p99, non-2xx and the ratio to its floor, and writes the
+ * whole run as JSON to bench/results/.
  *
- *   node bench/http.js [--seconds 5] [--connections 20] [--mode collection|database]
+ *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 50] [--mode collection|database]
  */
 const autocannon = require('autocannon');
-const { readFileSync } = require('node:fs');
+const bcrypt = require('bcrypt');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startAppProcess } = require('../tools/app-process');
 const { startLocalMongo } = require('../tools/local-mongo');
 
@@ -19,57 +27,234 @@ const args = Object.fromEntries(
       [],
     ),
 );
-const SECONDS = Number(args.seconds ?? 5);
-const CONNECTIONS = Number(args.connections ?? 20);
-const MODE = args.mode ?? 'collection';
+const SECONDS = Number(args.seconds ?? 10);
+const WARMUP = Number(args.warmup ?? 2);
+const CONNECTIONS = Number(args.connections ?? 50);
+const MODES = args.mode ? [args.mode] : ['collection', 'database'];
+const BCRYPT_COST = 10;
 const PASSWORD = 'SecurePassword123!';
+/** Organizations the rename case cycles through, so that concurrent renames rarely meet. */
+const RENAMED_ORGANIZATIONS = 100;
+const MEMBERS = 20;
 
 async function main() {
   const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
-  let app;
+  const uri = process.env.MONGODB_URI ?? database.uri;
+  const run = {
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    node: process.version,
+    settings: { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, bcryptCost: BCRYPT_COST },
+    bcrypt: await bcryptFloors(),
+    modes: {},
+  };
+  printBcrypt(run.bcrypt);
   try {
-    // The built app on a free port; its output is kept, and shown should it stop during the run.
-    app = await startAppProcess({
-      MONGODB_URI: process.env.MONGODB_URI ?? database.uri,
-      MASTER_DB_NAME: `bench_${Date.now()}`,
-      TENANCY_MODE: MODE,
-      LOG_LEVEL: 'warn',
-      BCRYPT_COST: '10',
-      NODE_ENV: 'development',
-    });
-    const base = app.url;
-    const token = await seed(base);
-    console.log(`mode=${MODE} connections=${CONNECTIONS} seconds=${SECONDS} bcrypt_cost=10`);
-    const scenarios = [
-      ['GET /health', { path: '/health' }],
-      ['GET /org/get (anonymous)', { path: '/org/get?organization_name=Bench%20Org' }],
-      [
-        'GET /org/get (owner token)',
-        { path: '/org/get?organization_name=Bench%20Org', headers: { authorization: `Bearer ${token}` } },
-      ],
-      ['GET /admin/me', { path: '/admin/me', headers: { authorization: `Bearer ${token}` } }],
-      [
-        'POST /org/create (409 duplicate)',
-        postJson('/org/create', { organization_name: 'Bench Org', email: 'dup@example.com', password: PASSWORD }),
-      ],
-      ['POST /admin/login (bcrypt)', postJson('/admin/login', { email: 'bench@example.com', password: PASSWORD })],
-    ];
-    for (const [name, request] of scenarios) {
-      const result = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [request] });
-      const errors = result.non2xx + result.errors + result.timeouts;
-      console.log(
-        `${name.padEnd(34)} ${String(Math.round(result.requests.average)).padStart(6)} req/s  ` +
-          `p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ${errors ? `non-2xx/errors ${errors}` : 'all 2xx'}`,
-      );
+    for (const mode of MODES) {
+      run.modes[mode] = await benchMode(uri, mode, run.bcrypt);
     }
+  } finally {
+    await database?.stop();
+  }
+  const directory = path.join(__dirname, 'results');
+  mkdirSync(directory, { recursive: true });
+  const file = path.join(directory, `${run.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+}
+
+async function benchMode(uri, mode, bcryptFloor) {
+  const masterDb = `bench_${mode}_${Date.now()}`;
+  const env = { MONGODB_URI: uri, MASTER_DB_NAME: masterDb, TENANCY_MODE: mode };
+  let app;
+  let floors;
+  try {
+    app = await startAppProcess({
+      ...env,
+      LOG_LEVEL: 'warn',
+      BCRYPT_COST: String(BCRYPT_COST),
+      NODE_ENV: 'development',
+      LOGIN_RATE_LIMIT: '100000000',
+      LOGIN_FAILURE_CEILING: '100000000',
+      CREATE_RATE_LIMIT: '100000000',
+      CREATE_GLOBAL_RATE_LIMIT: '100000000',
+    });
+    const seeded = await seed(app.url);
+    floors = await startAppProcess(env, { script: path.join(__dirname, 'floors.js') });
+    const bearer = { authorization: `Bearer ${seeded.token}` };
+    const getOrg = '/org/get?organization_name=Bench%20Org';
+    const me = `/admin/me?admin_id=${seeded.adminId}&organization_id=${seeded.organizationId}`;
+    const floor = {
+      b: await measure(floors.url, { path: '/health' }),
+      a: await measure(floors.url, { path: getOrg }),
+      "a'": await measure(floors.url, { path: me }),
+      compare: { rps: bcryptFloor.compare },
+      hash: { rps: bcryptFloor.hash },
+    };
+    const cases = [
+      ['GET /health', { path: '/health' }, 'b'],
+      ['GET /org/get (anonymous)', { path: getOrg }, 'a'],
+      ['GET /org/get (owner token)', { path: getOrg, headers: bearer }, 'a'],
+      ['GET /admin/me', { path: '/admin/me', headers: bearer }, "a'"],
+      ['GET /org/members', { path: '/org/members', headers: bearer }, 'a'],
+      ['POST /admin/login', postJson('/admin/login', { email: seeded.email, password: PASSWORD }), 'compare'],
+      ['POST /org/create (unique names)', uniqueCreates(mode), 'hash'],
+      ['PUT /org/update (rename)', renames(seeded.renamed), null],
+    ];
+    const results = [];
+    console.log(`\nmode=${mode} connections=${CONNECTIONS} seconds=${SECONDS} (after ${WARMUP} s warm-up)`);
+    printFloors(floor);
+    for (const [name, request, floorName] of cases) {
+      const result = await measure(app.url, request);
+      const ratio = floorName ? result.rps / floor[floorName].rps : null;
+      results.push({ name, ...result, floor: floorName, ratio });
+      print(name, result, floorName, ratio);
+    }
+    const underLogins = await getWhileLoginsSaturate(app.url, getOrg, seeded);
+    results.push(underLogins);
+    print(underLogins.name, underLogins, null, null);
     if (app.child.exitCode !== null || app.child.signalCode !== null) {
       throw new Error(`the app stopped during the run:\n${app.output()}`);
     }
-    console.log(`app RSS after the run: ${Math.round(rssKiB(app.pid) / 1024)} MiB`);
+    const rssMiB = Math.round(rssKiB(app.pid) / 1024);
+    console.log(`app RSS after the run: ${rssMiB} MiB`);
+    return { floors: floor, cases: results, rssMiB };
   } finally {
+    await floors?.stop();
     await app?.stop();
-    await database?.stop();
   }
+}
+
+/** A warm-up run, thrown away, then the measured one. */
+async function measure(url, request, connections = CONNECTIONS) {
+  if (WARMUP > 0) {
+    await autocannon({ url, connections, duration: WARMUP, requests: [request] });
+  }
+  const result = await autocannon({ url, connections, duration: SECONDS, requests: [request] });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** GET /org/get at 10 connections while 50 others log in, keeping every bcrypt thread busy. */
+async function getWhileLoginsSaturate(url, getOrg, seeded) {
+  const login = postJson('/admin/login', { email: seeded.email, password: PASSWORD });
+  const [, gets] = await Promise.all([
+    autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: [login] }),
+    autocannon({ url, connections: 10, duration: SECONDS, requests: [{ path: getOrg }] }),
+  ]);
+  return {
+    name: 'GET /org/get while logins saturate bcrypt',
+    rps: Math.round(gets.requests.average),
+    p50: gets.latency.p50,
+    p99: gets.latency.p99,
+    non2xx: gets.non2xx + gets.errors + gets.timeouts,
+    floor: null,
+    ratio: null,
+  };
+}
+
+function uniqueCreates(mode) {
+  let count = 0;
+  const run = Date.now().toString(36);
+  return {
+    ...postJson('/org/create', {}),
+    setupRequest: (request) => {
+      count += 1;
+      const body = {
+        organization_name: `Bench ${mode} ${run} ${count}`,
+        email: `bench-${run}-${count}@example.com`,
+        password: PASSWORD,
+      };
+      return { ...request, body: JSON.stringify(body) };
+    },
+  };
+}
+
+/** Each request renames the next of the seeded organizations to a name not used before. */
+function renames(organizations) {
+  let count = 0;
+  return {
+    method: 'PUT',
+    path: '/org/update',
+    setupRequest: (request) => {
+      const organization = organizations[count % organizations.length];
+      count += 1;
+      const newName = `Renamed ${count} ${Date.now().toString(36)}`;
+      const body = { organization_name: organization.name, new_organization_name: newName };
+      organization.name = newName;
+      return {
+        ...request,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${organization.token}` },
+        body: JSON.stringify(body),
+      };
+    },
+  };
+}
+
+async function seed(base) {
+  const owner = await createOrganization(base, 'Bench Org', 'bench@example.com');
+  for (let index = 0; index < MEMBERS; index++) {
+    await post(base, '/org/members', { email: `member-${index}@example.com`, password: PASSWORD }, owner.token);
+  }
+  const renamed = [];
+  for (let start = 0; start < RENAMED_ORGANIZATIONS; start += 10) {
+    const batch = Array.from({ length: 10 }, (_, offset) => {
+      const name = `Rename Source ${start + offset}`;
+      return createOrganization(base, name, `rename-${start + offset}@example.com`).then((created) => ({
+        name,
+        token: created.token,
+      }));
+    });
+    renamed.push(...(await Promise.all(batch)));
+  }
+  return { ...owner, email: 'bench@example.com', renamed };
+}
+
+async function createOrganization(base, name, email) {
+  const created = await post(base, '/org/create', { organization_name: name, email, password: PASSWORD });
+  const login = await post(base, '/admin/login', { email, password: PASSWORD });
+  return { token: login.access_token, adminId: created.data.admin_id, organizationId: created.data.organization_id };
+}
+
+async function post(base, pathName, body, token) {
+  const response = await fetch(`${base}${pathName}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(`seeding: POST ${pathName} answered ${response.status}: ${await response.text()}`);
+  }
+  return response.json();
+}
+
+/** Operations per second of raw compare and hash, as many at once as the thread pool runs. */
+async function bcryptFloors() {
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const hash = await bcrypt.hash(PASSWORD, BCRYPT_COST);
+  const rate = async (operation) => {
+    await operation();
+    let done = 0;
+    const until = Date.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: threads }, async () => {
+        while (Date.now() < until) {
+          await operation();
+          done += 1;
+        }
+      }),
+    );
+    return Math.round(done / SECONDS);
+  };
+  return {
+    threads,
+    compare: await rate(() => bcrypt.compare(PASSWORD, hash)),
+    hash: await rate(() => bcrypt.hash(PASSWORD, BCRYPT_COST)),
+  };
 }
 
 function postJson(pathName, body) {
@@ -81,17 +266,24 @@ function postJson(pathName, body) {
   };
 }
 
-async function seed(base) {
-  await fetch(
-    `${base}/org/create`,
-    postInit({ organization_name: 'Bench Org', email: 'bench@example.com', password: PASSWORD }),
+function printBcrypt(floor) {
+  console.log(
+    `floor (c): bcrypt cost ${BCRYPT_COST} on ${floor.threads} threads: compare ${floor.compare}/s, hash ${floor.hash}/s`,
   );
-  const response = await fetch(`${base}/admin/login`, postInit({ email: 'bench@example.com', password: PASSWORD }));
-  return (await response.json()).access_token;
 }
 
-function postInit(body) {
-  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+function printFloors(floor) {
+  for (const name of ['b', 'a', "a'"]) {
+    print(`floor (${name})`, floor[name], null, null);
+  }
+}
+
+function print(name, result, floorName, ratio) {
+  const against = floorName ? `  ${ratio.toFixed(2)} of (${floorName})` : '';
+  console.log(
+    `${name.padEnd(42)} ${String(result.rps).padStart(6)} req/s  p50 ${String(result.p50).padStart(3)} ms  ` +
+      `p99 ${String(result.p99).padStart(4)} ms  non-2xx ${result.non2xx}${against}`,
+  );
 }
 
 function rssKiB(pid) {
