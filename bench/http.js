@@ -13,6 +13,7 @@
  */
 const autocannon = require('autocannon');
 const bcrypt = require('bcrypt');
+const { randomBytes } = require('node:crypto');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -71,9 +72,10 @@ async function benchMode(uri, mode, bcryptFloor) {
   try {
     app = await startAppProcess({
       ...env,
-      LOG_LEVEL: 'warn',
+      // As deployed: production settings, request lines logged (to a pipe the bench drains).
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
       BCRYPT_COST: String(BCRYPT_COST),
-      NODE_ENV: 'development',
       LOGIN_RATE_LIMIT: '100000000',
       LOGIN_FAILURE_CEILING: '100000000',
       CREATE_RATE_LIMIT: '100000000',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Server } from 'node:http';
 import { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
@@ -26,11 +27,19 @@ export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
     // handler is still working (a long rename) without an answer.
     requestTimeout: env.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
+    // Unique across restarts and instances: the audit trail and the logs name requests by it.
+    genReqId: () => randomUUID(),
+    // Router parameters as long as a request line can be: a long id is the validator's 400, not
+    // the router's own 414 (which would not be problem+json).
+    maxParamLength: MAX_REQUEST_LINE_BYTES,
     http: { requestTimeout: env.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
   };
 }
 
 const API_VERSION_PREFIX = 'api/v';
+
+/** Node's own limit on a request's header block, the request line included. */
+const MAX_REQUEST_LINE_BYTES = 16_384;
 
 /** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
 export async function configureApp(app: NestFastifyApplication, env: Environment): Promise<void> {
@@ -45,6 +54,7 @@ export async function configureApp(app: NestFastifyApplication, env: Environment
   acceptOnlyJsonAndForms(app);
   app.enableShutdownHooks();
   closeStalledAnswers(app, env.REQUEST_TIMEOUT_MS);
+  answerWithRequestId(app);
   setUpSwagger(app);
   setUpRedoc(app);
 }
@@ -55,6 +65,16 @@ export async function configureApp(app: NestFastifyApplication, env: Environment
  */
 function acceptOnlyJsonAndForms(app: NestFastifyApplication): void {
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+}
+
+/** Every answer names its request, as the logs and the audit trail do. */
+function answerWithRequestId(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
 }
 
 /**

@@ -253,6 +253,19 @@ describe('Sessions: refresh tokens (e2e)', () => {
     await expectRefused(api, 'never-issued');
   });
 
+  it('takes the current password as the new one for no change: nothing is revoked', async () => {
+    const organization = await api.createOrganization('Same Password');
+    const member = await addMember(api, organization);
+    const session = expectSession(await memberLogin(api, organization.name, member));
+    const same = await api.post('/auth/password', {
+      token: session.access_token,
+      json: { current_password: member.password, new_password: member.password },
+    });
+    expect(same.status).toBe(200);
+    expect((await api.get('/admin/me', { token: session.access_token })).status).toBe(200);
+    expectSession(await refresh(api, session.refresh_token));
+  });
+
   it('keeps refresh tokens working across a rename', async () => {
     const organization = await api.createOrganization('Refresh Rename');
     const login = expectSession(await adminLogin(api, organization.email));
@@ -552,6 +565,31 @@ describe('Audit trail (e2e)', () => {
     expect(seedPath.body.data.items).toEqual(all.items.slice(3, 6));
   });
 
+  it('refuses times that are not RFC 3339 date-times with an offset (400, never 500)', async () => {
+    const organization = await api.createOrganization('Strict Times');
+    for (const time of ['2026-W01', '20260101', '2026-12-01T10', '2026-12-01T10:00:00', '2026', 'yesterday']) {
+      for (const field of ['from', 'to']) {
+        expectProblem(await api.get(`/org/audit?${query({ [field]: time })}`, { token: organization.token }), 400);
+      }
+    }
+    const offset = await api.get(`/org/audit?${query({ from: '2026-01-01T10:00:00+02:00' })}`, {
+      token: organization.token,
+    });
+    expect(offset.status).toBe(200);
+  });
+
+  it('names each entry by the request id its answer carried (X-Request-Id)', async () => {
+    const organization = await api.createOrganization('Request Ids');
+    const added = await api.post('/org/members', {
+      token: organization.token,
+      json: { email: `traced-${randomSuffix()}@example.com`, password: PASSWORD },
+    });
+    const requestId = added.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const entries = await auditOf(api, organization.id, organization.token, { action: 'member.added' });
+    expect(entries.items[0].request_id).toBe(requestId);
+  });
+
   it('filters by action and by time (from inclusive, to exclusive)', async () => {
     const organization = await api.createOrganization('Filtered');
     const member = await addMember(api, organization);
@@ -782,7 +820,7 @@ describe('/api/v1/organizations (e2e)', () => {
   it('answers 400 for a malformed id or an empty change', async () => {
     const organization = await createV1('V1 Malformed');
     const superadmin = await api.login(SUPERADMIN_EMAIL, SUPERADMIN_PASSWORD);
-    for (const id of ['not-an-id', '123', `${organization.id}0`, '%24ne']) {
+    for (const id of ['not-an-id', '123', `${organization.id}0`, '%24ne', 'a'.repeat(500)]) {
       const url = `/api/v1/organizations/${id}`;
       expectProblem(await api.get(url), 400);
       expectProblem(await patch(api, url, { token: superadmin, json: { organization_name: 'Whatever' } }), 400);
@@ -792,6 +830,10 @@ describe('/api/v1/organizations (e2e)', () => {
     expectProblem(await patch(api, url, { token: organization.token, json: {} }), 400);
     expectProblem(await patch(api, url, { token: organization.token, json: { organization_name: '!' } }), 400);
     expectProblem(await patch(api, url, { token: organization.token, json: { new_organization_name: 'X Y' } }), 400);
+    const member = await addMember(api, organization);
+    const memberUrl = `${url}/members/${member.id}`;
+    expectProblem(await patch(api, memberUrl, { token: organization.token, json: {} }), 400);
+    expectProblem(await api.get(`${url}/members/${'a'.repeat(500)}`, { token: organization.token }), 400);
   });
 });
 
@@ -894,5 +936,26 @@ describe('Rate limits on member logins, refreshes and member creation (e2e)', ()
     await addMember(api, organization, 'member', '10.23.1.2');
     const list = await api.get('/org/members', { token: organization.token });
     expect(list.body.data.total).toBe(1 + CREATES + 1);
+  });
+
+  it('limits wrong current passwords at POST /auth/password as failed logins, and records them', async () => {
+    const organization = await createOrganizationFrom(api, 'Password Guesses', '10.25.0.1');
+    const member = await addMember(api, organization, 'member', '10.25.0.1');
+    const session = expectSession(await memberLogin(api, organization.name, member, '10.25.0.1'));
+    const change = (current: string) =>
+      api.post('/auth/password', {
+        token: session.access_token,
+        json: { current_password: current, new_password: NEW_PASSWORD },
+        remoteAddress: '10.25.1.1',
+      });
+    for (let attempt = 1; attempt <= LIMIT; attempt++) {
+      expectProblem(await change(`Guess-number-${attempt}`), 401);
+    }
+    expectTooMany(await change(member.password));
+    const failed = await auditOf(api, organization.id, organization.token, { action: 'password.change_failed' });
+    expect(failed.total).toBe(LIMIT);
+    expect(failed.items[0]).toMatchObject({ actor_id: member.id, target: member.id, ip: '10.25.1.1' });
+    // Refused before it was tried: the password is unchanged, and the session still works.
+    expect((await api.get('/admin/me', { token: session.access_token })).status).toBe(200);
   });
 });

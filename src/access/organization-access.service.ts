@@ -8,6 +8,7 @@ import { tenantBusy, TENANT_NOT_FOUND, TenantState } from '../tenancy/tenant';
 import { TenantRegistry } from '../tenancy/tenant-registry.service';
 
 export const NOT_YOURS = 'You may only manage your own organization';
+const OWNER_ONLY = "Only the organization's first admin or a superadmin may do this";
 
 /** How a request names an organization: by name (the seed paths) or by id (`/api/v1`). */
 export type OrganizationRef = { name: string } | { id: string };
@@ -55,7 +56,8 @@ export class OrganizationAccess {
   async manageable(ref: OrganizationRef, viewer: AuthenticatedAdmin, who: Managers): Promise<Organization> {
     const organization = await this.find(ref);
     if (!mayManage(organization, viewer, who)) {
-      throw new ForbiddenException(NOT_YOURS);
+      const ownOrganization = viewer.organization?.id === organization._id.toString();
+      throw new ForbiddenException(ownOrganization ? OWNER_ONLY : NOT_YOURS);
     }
     if (organization.state !== TenantState.Active) {
       throw tenantBusy();

@@ -3,6 +3,7 @@ import { QueryFilter } from 'mongoose';
 import { Managers, OrganizationAccess, OrganizationRef } from '../access/organization-access.service';
 import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
 import { RequestOrigin } from '../common/decorators/request-origin.decorator';
+import { parseDateTime } from '../common/date-time';
 import { tenantOf } from '../tenancy/organization-tenant';
 import { Tenant } from '../tenancy/tenant';
 import { TenantConnectionService } from '../tenancy/tenant-connection.service';
@@ -68,8 +69,8 @@ export class AuditService {
       ...(query.from || query.to
         ? {
             at: {
-              ...(query.from ? { $gte: new Date(query.from) } : {}),
-              ...(query.to ? { $lt: new Date(query.to) } : {}),
+              ...(query.from ? { $gte: parseDateTime(query.from) } : {}),
+              ...(query.to ? { $lt: parseDateTime(query.to) } : {}),
             },
           }
         : {}),

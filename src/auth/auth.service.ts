@@ -24,6 +24,7 @@ import { PrincipalsService } from './principals.service';
 import { RefreshTokensService } from './refresh-tokens.service';
 
 export const WRONG_CREDENTIALS = 'Invalid email or password';
+export const CURRENT_PASSWORD_WRONG = 'The current password is wrong';
 export const REFRESH_REFUSED = 'Invalid, expired or revoked refresh token';
 const SUPERADMIN_PASSWORD_FIXED = "The superadmin's password is set by SUPERADMIN_PASSWORD";
 
@@ -165,18 +166,24 @@ export class AuthService {
     const stored = viewer.member
       ? await this.members.findByEmail(tenant, viewer.email)
       : await this.admins.findById(viewer.adminId);
+    const actor = { id: viewer.adminId, role: viewer.role };
     if (!stored || !(await this.passwords.verify(currentPassword, stored.password_hash))) {
-      throw new UnauthorizedException(WRONG_CREDENTIALS);
+      await this.audit.record(
+        tenant,
+        { action: AuditAction.PasswordChangeFailed, actor, target: viewer.adminId },
+        origin,
+      );
+      throw new UnauthorizedException(CURRENT_PASSWORD_WRONG);
+    }
+    // The current password again is no change, and so revokes nothing.
+    if (await this.passwords.verify(newPassword, stored.password_hash)) {
+      return;
     }
     const passwordHash = await this.passwords.hash(newPassword);
     await (viewer.member
       ? this.members.changePassword(tenant, viewer.adminId, passwordHash)
       : this.admins.changeCredentialsNow(stored._id, { passwordHash, tokenVersion: stored.token_version }));
-    await this.audit.record(
-      tenant,
-      { action: AuditAction.PasswordChanged, actor: { id: viewer.adminId, role: viewer.role }, target: viewer.adminId },
-      origin,
-    );
+    await this.audit.record(tenant, { action: AuditAction.PasswordChanged, actor, target: viewer.adminId }, origin);
   }
 
   describe(admin: AuthenticatedAdmin): CurrentAdminDto {

@@ -89,16 +89,21 @@ export class SessionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Change your own password (the current one required)',
-    description: 'Every access and refresh token of yours stops working: log in again.',
+    description:
+      'Every access and refresh token of yours stops working: log in again. The current password as the ' +
+      'new one changes nothing. Wrong current passwords are limited as failed logins are (429).',
   })
   @ApiOkResponse({ type: PasswordChangedEnvelopeDto })
-  @ApiProblems(400, 403, 409, 413, 415)
+  @ApiProblems(400, 403, 409, 413, 415, TOO_MANY)
   async changePassword(
     @Body() body: ChangePasswordDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
     @Origin() origin: RequestOrigin,
   ): Promise<PasswordChangedEnvelopeDto> {
-    await this.auth.changePassword(viewer, body.current_password, body.new_password, origin);
+    // Counted as logins are: a stolen access token must not become a way to guess the password.
+    await this.limiter.attempt(`password:${viewer.adminId}`, origin.ip, () =>
+      this.auth.changePassword(viewer, body.current_password, body.new_password, origin),
+    );
     return envelope('Password changed; log in again', { admin_id: viewer.adminId });
   }
 }

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { QueryFilter, Model } from 'mongoose';
 import { Managers, OrganizationAccess, OrganizationRef } from '../access/organization-access.service';
 import { AdminsService } from '../admins/admins.service';
@@ -25,6 +25,7 @@ const MEMBER_EXISTS = 'A member with this email already exists in this organizat
 const OWNER_STAYS =
   'The admin the organization was created with stays its admin, so it always has one: ' +
   'change its email or password with PUT /org/update';
+const NOTHING_TO_UPDATE = 'Nothing to update: give email, password or role';
 const MEMBER_CHANGED = 'The member changed meanwhile; read it again and retry';
 
 /** The credentials a member's tokens depend on: a change of any of them revokes the tokens. */
@@ -121,6 +122,9 @@ export class MembersService {
     dto: UpdateMemberDto,
     origin: RequestOrigin,
   ): Promise<MemberDto> {
+    if (dto.email === undefined && dto.password === undefined && dto.role === undefined) {
+      throw new BadRequestException(NOTHING_TO_UPDATE);
+    }
     const organization = await this.access.manageable(ref, viewer, Managers.Admins);
     this.refuseOwner(organization, memberId);
     const tenant = tenantOf(organization);
@@ -173,6 +177,9 @@ export class MembersService {
 
   /** For login: the member of this email, with its password hash. */
   async findByEmail(tenant: Tenant, email: string): Promise<Member | null> {
+    if (!everHadMembers(tenant)) {
+      return null;
+    }
     const members = await this.model(tenant);
     return members
       .findOne({ email: normalizeEmail(email) })
@@ -182,6 +189,9 @@ export class MembersService {
 
   /** For token checks: the member as stored now (null once removed). */
   async findById(tenant: Tenant, memberId: string): Promise<Pick<Member, 'email' | 'role' | 'token_version'> | null> {
+    if (!everHadMembers(tenant)) {
+      return null;
+    }
     const members = await this.model(tenant);
     return members.findById(memberId, { email: 1, role: 1, token_version: 1 }).lean().exec();
   }
@@ -261,6 +271,15 @@ export class MembersService {
   private model(tenant: Tenant): Promise<Model<Member>> {
     return this.tenancy.model(tenant, MemberEntity);
   }
+}
+
+/**
+ * Whether a member was ever added (which records the entity on the organization). Until then there
+ * is none to find, and the look-ups of a login, a token check or an email check must not record it
+ * themselves: that would change the organization's record for a request that is refused.
+ */
+function everHadMembers(tenant: Tenant): boolean {
+  return tenant.entities.includes(MemberEntity.name as string);
 }
 
 function toDto(member: MemberView, organization: Organization): MemberDto {

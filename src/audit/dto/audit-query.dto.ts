@@ -1,15 +1,12 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { IsEnum, IsISO8601 } from 'class-validator';
+import { IsEnum } from 'class-validator';
+import { IsDateTime } from '../../common/date-time';
 import { OrganizationScopeQueryDto } from '../../access/dto/organization-scope.dto';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { AuditAction } from '../schemas/audit-entry.schema';
 
-/**
- * An RFC 3339 date-time, as the document states it: the validator also takes other ISO 8601 forms,
- * but refuses the years 0001 to 0099 (it reads them as 2001 to 2099), hence the pattern.
- */
-const DATE_TIME = { required: false, format: 'date-time', pattern: '^(?!00)' };
+const DATE_TIME = { required: false, format: 'date-time' };
 
 /** Newest first; every filter optional. */
 export class AuditQueryDto extends PageQueryDto {
@@ -18,16 +15,16 @@ export class AuditQueryDto extends PageQueryDto {
   @IsEnum(AuditAction)
   action?: AuditAction;
 
-  /** Only entries at or after this time. @example "2026-01-01T00:00:00.000Z" */
+  /** Only entries at or after this time (RFC 3339, with its offset). @example "2026-01-01T00:00:00.000Z" */
   @ApiProperty(DATE_TIME)
   @Optional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   from?: string;
 
-  /** Only entries before this time. @example "2026-12-31T00:00:00.000Z" */
+  /** Only entries before this time (RFC 3339, with its offset). @example "2026-12-31T00:00:00.000Z" */
   @ApiProperty(DATE_TIME)
   @Optional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   to?: string;
 }
 

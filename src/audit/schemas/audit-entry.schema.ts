@@ -11,6 +11,7 @@ export enum AuditAction {
   MemberChanged = 'member.changed',
   MemberRemoved = 'member.removed',
   PasswordChanged = 'password.changed',
+  PasswordChangeFailed = 'password.change_failed',
   LoginSucceeded = 'login.succeeded',
   LoginFailed = 'login.failed',
   RefreshReuseDetected = 'refresh.reuse_detected',

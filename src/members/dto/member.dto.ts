@@ -1,4 +1,5 @@
-import { Role } from '../../admins/schemas/admin.schema';
+import { ApiProperty } from '@nestjs/swagger';
+import { MEMBER_ROLES, MemberRole } from '../schemas/member.schema';
 
 export class MemberDto {
   /** @example "665f1c2e8b3e4a1d2c3b4a61" */
@@ -8,7 +9,8 @@ export class MemberDto {
   email: string;
 
   /** @example "member" */
-  role: Role;
+  @ApiProperty({ enum: MEMBER_ROLES })
+  role: MemberRole;
 
   /** The admin the organization was created with: it stays an admin and is managed with PUT /org/update. @example false */
   is_owner: boolean;
