@@ -159,7 +159,7 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
 
     // Written through the first instance, which had the former organization's notes model cached.
     expect((await api.post('/notes', { token: successor.token, json: { text: 'successor' } })).status).toBe(201);
-    expect(await record(successor.id)).toMatchObject({ entities: ['notes'] });
+    expect((await record(successor.id))?.entities).toContain('notes');
 
     // So a rename carries it along, and a delete removes it.
     const newName = `Cached Moved ${randomSuffix()}`;

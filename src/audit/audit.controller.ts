@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OrganizationIdParamDto } from '../access/dto/organization-scope.dto';
 import { namedOrOwn } from '../access/organization-access.service';
@@ -12,18 +12,23 @@ import { AuditPageEnvelopeDto } from './dto/audit-entry.dto';
 import { AuditQueryDto, ScopedAuditQueryDto } from './dto/audit-query.dto';
 
 const RETRIEVED = 'Audit trail retrieved successfully';
-const SUMMARY = "An organization's audit trail, newest first (its admins and superadmins)";
+
+/** The one operation, at either address. */
+const ListAuditRoute = () =>
+  applyDecorators(
+    Get(),
+    Auth(ORGANIZATION_ADMINS),
+    ApiOperation({ summary: "An organization's audit trail, newest first (its admins and superadmins)" }),
+    ApiOkResponse({ type: AuditPageEnvelopeDto }),
+    ApiProblems(400, 404, 409),
+  );
 
 @ApiTags('Audit')
 @Controller('org/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
-  @Get()
-  @Auth(ORGANIZATION_ADMINS)
-  @ApiOperation({ summary: SUMMARY })
-  @ApiOkResponse({ type: AuditPageEnvelopeDto })
-  @ApiProblems(400, 404, 409)
+  @ListAuditRoute()
   async list(
     @Query() query: ScopedAuditQueryDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
@@ -37,11 +42,7 @@ export class AuditController {
 export class AuditV1Controller {
   constructor(private readonly audit: AuditService) {}
 
-  @Get()
-  @Auth(ORGANIZATION_ADMINS)
-  @ApiOperation({ summary: SUMMARY })
-  @ApiOkResponse({ type: AuditPageEnvelopeDto })
-  @ApiProblems(400, 404, 409)
+  @ListAuditRoute()
   async list(
     @Param() params: OrganizationIdParamDto,
     @Query() query: AuditQueryDto,

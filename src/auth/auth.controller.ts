@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, UnauthorizedException } from '@nestjs/common';
+import { Body, Controller, Get, Post, UnauthorizedException } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
@@ -8,7 +8,7 @@ import { AuthService, WRONG_CREDENTIALS } from './auth.service';
 import type { AuthenticatedAdmin } from './authenticated-admin';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentAdmin } from './decorators/current-admin.decorator';
-import { Public } from './decorators/public.decorator';
+import { TokenRoute } from './decorators/token-route.decorator';
 import { CurrentAdminEnvelopeDto } from './dto/current-admin.dto';
 import { emailOf, LOGIN_EXAMPLES, LoginDto } from './dto/login.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
@@ -22,15 +22,11 @@ export class AuthController {
   ) {}
 
   @Post('login')
-  @Public()
-  @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({
+  @TokenRoute({
     summary: "Log in as a superadmin or an organization's first admin, for a bearer token and a refresh token",
   })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiBody({ type: LoginDto, examples: LOGIN_EXAMPLES })
-  @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, new UnauthorizedException(WRONG_CREDENTIALS), 413, 415, tooManyAttempts(60_000, LOGIN_LIMITED))
   login(@Body() body: LoginDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
     const email = emailOf(body);

@@ -1,13 +1,4 @@
-import {
-  Body,
-  Controller,
-  Header,
-  HttpCode,
-  HttpStatus,
-  Post,
-  UnauthorizedException,
-  VERSION_NEUTRAL,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, UnauthorizedException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
@@ -19,6 +10,7 @@ import type { AuthenticatedAdmin } from './authenticated-admin';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentAdmin } from './decorators/current-admin.decorator';
 import { Public } from './decorators/public.decorator';
+import { TokenRoute } from './decorators/token-route.decorator';
 import { emailOf } from './dto/login.dto';
 import { PasswordChangedEnvelopeDto } from './dto/password-changed.dto';
 import { ChangePasswordDto, RefreshTokenDto, SESSION_LOGIN_EXAMPLES, SessionLoginDto } from './dto/session.dto';
@@ -38,15 +30,11 @@ export class SessionsController {
   ) {}
 
   @Post('login')
-  @Public()
-  @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({
+  @TokenRoute({
     summary: 'Log in as an organization member or admin (naming the organization), or as POST /admin/login',
   })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiBody({ type: SessionLoginDto, examples: SESSION_LOGIN_EXAMPLES })
-  @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, new UnauthorizedException(WRONG_CREDENTIALS), 409, 413, 415, TOO_MANY)
   login(@Body() body: SessionLoginDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
     const email = emailOf(body);
@@ -56,14 +44,10 @@ export class SessionsController {
   }
 
   @Post('refresh')
-  @Public()
-  @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({
+  @TokenRoute({
     summary: 'Exchange a refresh token for a new pair',
     description: 'Each refresh token works once; presenting a used one revokes every token of its login.',
   })
-  @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, new UnauthorizedException(REFRESH_REFUSED), 409, 413, 415, TOO_MANY)
   refresh(@Body() body: RefreshTokenDto, @Origin() origin: RequestOrigin): Promise<TokenResponseDto> {
     return this.limiter.attempt(refreshLimitKey(body.refresh_token), origin.ip, () =>

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OrganizationIdParamDto, OrganizationScopeQueryDto } from '../access/dto/organization-scope.dto';
 import { namedOrOwn } from '../access/organization-access.service';
@@ -18,15 +30,57 @@ import {
 } from './dto/member-query.dto';
 import { MemberEnvelopeDto, MemberPageEnvelopeDto, RemovedMemberEnvelopeDto } from './dto/member.dto';
 import { UpdateMemberDto } from './dto/update-member.dto';
-import { MEMBER_NOT_FOUND, MembersService } from './members.service';
+import { MEMBER_EXISTS, MEMBER_NOT_FOUND, MembersService, OWNER_STAYS } from './members.service';
 
 const NOT_FOUND = new NotFoundException(MEMBER_NOT_FOUND);
+const OWNER_CONFLICT = new ConflictException(OWNER_STAYS);
 
 const LISTED = 'Members retrieved successfully';
 const RETRIEVED = 'Member retrieved successfully';
 const ADDED = 'Member added successfully';
 const UPDATED = 'Member updated successfully';
 const REMOVED = 'Member removed successfully';
+
+/** What each operation is, at either address: its route, its limits and its documentation. */
+const ListRoute = () =>
+  applyDecorators(
+    Get(),
+    ApiOperation({ summary: "List an organization's members, its first admin first" }),
+    ApiOkResponse({ type: MemberPageEnvelopeDto }),
+    ApiProblems(400, 404, 409),
+  );
+const AddRoute = () =>
+  applyDecorators(
+    ApiProblems(400, 404, new ConflictException(MEMBER_EXISTS), 413, 415),
+    Post(),
+    CreateLimited('members'),
+    ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' }),
+    ApiCreatedResponse({ type: MemberEnvelopeDto }),
+  );
+const GetRoute = () =>
+  applyDecorators(
+    Get(':member_id'),
+    ApiOperation({ summary: 'Read a member' }),
+    ApiOkResponse({ type: MemberEnvelopeDto }),
+    ApiProblems(400, NOT_FOUND, 409),
+  );
+const UpdateRoute = () =>
+  applyDecorators(
+    Patch(':member_id'),
+    ApiOperation({
+      summary: "Change a member's email, password or role",
+      description: "What differs from the stored member changes and revokes the member's tokens.",
+    }),
+    ApiOkResponse({ type: MemberEnvelopeDto }),
+    ApiProblems(400, NOT_FOUND, OWNER_CONFLICT, 413, 415),
+  );
+const RemoveRoute = () =>
+  applyDecorators(
+    Delete(':member_id'),
+    ApiOperation({ summary: 'Remove a member; its tokens stop working at once' }),
+    ApiOkResponse({ type: RemovedMemberEnvelopeDto }),
+    ApiProblems(400, NOT_FOUND, OWNER_CONFLICT),
+  );
 
 // The same five operations at two addresses: `/org/members` (the organization of the token, or
 // `?organization_name=`) and `/api/v1/organizations/{organization_id}/members`. MembersService
@@ -38,10 +92,7 @@ const REMOVED = 'Member removed successfully';
 export class MembersController {
   constructor(private readonly members: MembersService) {}
 
-  @Get()
-  @ApiOperation({ summary: "List an organization's members, its first admin first" })
-  @ApiOkResponse({ type: MemberPageEnvelopeDto })
-  @ApiProblems(400, 404, 409)
+  @ListRoute()
   async list(
     @Query() query: ScopedListMembersQueryDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
@@ -49,11 +100,7 @@ export class MembersController {
     return envelope(LISTED, await this.members.list(namedOrOwn(query.organization_name, viewer), viewer, query));
   }
 
-  @Post()
-  @CreateLimited('members')
-  @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
-  @ApiCreatedResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, 404, 409, 413, 415)
+  @AddRoute()
   async add(
     @Query() query: OrganizationScopeQueryDto,
     @Body() body: CreateMemberDto,
@@ -63,10 +110,7 @@ export class MembersController {
     return envelope(ADDED, await this.members.add(namedOrOwn(query.organization_name, viewer), viewer, body, origin));
   }
 
-  @Get(':member_id')
-  @ApiOperation({ summary: 'Read a member' })
-  @ApiOkResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409)
+  @GetRoute()
   async get(
     @Param() params: MemberIdParamDto,
     @Query() query: OrganizationScopeQueryDto,
@@ -78,13 +122,7 @@ export class MembersController {
     );
   }
 
-  @Patch(':member_id')
-  @ApiOperation({
-    summary: "Change a member's email, password or role",
-    description: "What differs from the stored member changes and revokes the member's tokens.",
-  })
-  @ApiOkResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409, 413, 415)
+  @UpdateRoute()
   async update(
     @Param() params: MemberIdParamDto,
     @Query() query: OrganizationScopeQueryDto,
@@ -98,10 +136,7 @@ export class MembersController {
     );
   }
 
-  @Delete(':member_id')
-  @ApiOperation({ summary: 'Remove a member; its tokens stop working at once' })
-  @ApiOkResponse({ type: RemovedMemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409)
+  @RemoveRoute()
   async remove(
     @Param() params: MemberIdParamDto,
     @Query() query: OrganizationScopeQueryDto,
@@ -121,10 +156,7 @@ export class MembersController {
 export class MembersV1Controller {
   constructor(private readonly members: MembersService) {}
 
-  @Get()
-  @ApiOperation({ summary: "List an organization's members, its first admin first" })
-  @ApiOkResponse({ type: MemberPageEnvelopeDto })
-  @ApiProblems(400, 404, 409)
+  @ListRoute()
   async list(
     @Param() params: OrganizationIdParamDto,
     @Query() query: ListMembersQueryDto,
@@ -133,11 +165,7 @@ export class MembersV1Controller {
     return envelope(LISTED, await this.members.list({ id: params.organization_id }, viewer, query));
   }
 
-  @Post()
-  @CreateLimited('members')
-  @ApiOperation({ summary: 'Add a member (role `member` or `admin`) to an organization' })
-  @ApiCreatedResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, 404, 409, 413, 415)
+  @AddRoute()
   async add(
     @Param() params: OrganizationIdParamDto,
     @Body() body: CreateMemberDto,
@@ -147,10 +175,7 @@ export class MembersV1Controller {
     return envelope(ADDED, await this.members.add({ id: params.organization_id }, viewer, body, origin));
   }
 
-  @Get(':member_id')
-  @ApiOperation({ summary: 'Read a member' })
-  @ApiOkResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409)
+  @GetRoute()
   async get(
     @Param() params: OrganizationMemberParamsDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
@@ -158,13 +183,7 @@ export class MembersV1Controller {
     return envelope(RETRIEVED, await this.members.get({ id: params.organization_id }, viewer, params.member_id));
   }
 
-  @Patch(':member_id')
-  @ApiOperation({
-    summary: "Change a member's email, password or role",
-    description: "What differs from the stored member changes and revokes the member's tokens.",
-  })
-  @ApiOkResponse({ type: MemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409, 413, 415)
+  @UpdateRoute()
   async update(
     @Param() params: OrganizationMemberParamsDto,
     @Body() body: UpdateMemberDto,
@@ -177,10 +196,7 @@ export class MembersV1Controller {
     );
   }
 
-  @Delete(':member_id')
-  @ApiOperation({ summary: 'Remove a member; its tokens stop working at once' })
-  @ApiOkResponse({ type: RemovedMemberEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND, 409)
+  @RemoveRoute()
   async remove(
     @Param() params: OrganizationMemberParamsDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,

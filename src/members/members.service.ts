@@ -21,8 +21,8 @@ import { UpdateMemberDto } from './dto/update-member.dto';
 import { Member, MemberEntity } from './schemas/member.schema';
 
 export const MEMBER_NOT_FOUND = 'Member not found';
-const MEMBER_EXISTS = 'A member with this email already exists in this organization';
-const OWNER_STAYS =
+export const MEMBER_EXISTS = 'A member with this email already exists in this organization';
+export const OWNER_STAYS =
   'The admin the organization was created with stays its admin, so it always has one: ' +
   'change its email or password with PUT /org/update';
 const NOTHING_TO_UPDATE = 'Nothing to update: give email, password or role';

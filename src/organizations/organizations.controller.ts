@@ -1,31 +1,13 @@
-import {
-  BadRequestException,
-  Body,
-  ConflictException,
-  Controller,
-  Delete,
-  ForbiddenException,
-  Get,
-  NotFoundException,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, LinkObject } from '@nestjs/swagger';
-import { NOT_YOURS } from '../access/organization-access.service';
+import { BadRequestException, Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiTags, LinkObject } from '@nestjs/swagger';
 import type { AuthenticatedAdmin } from '../auth/authenticated-admin';
-import { Auth, SUPERADMINS } from '../auth/decorators/auth.decorator';
 import { CurrentAdmin } from '../auth/decorators/current-admin.decorator';
-import { Public } from '../auth/decorators/public.decorator';
-import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Origin, type RequestOrigin } from '../common/decorators/request-origin.decorator';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { envelope } from '../common/envelope';
 import { validationFailed } from '../common/validation';
-import { CreateLimited } from '../throttling/create-throttler.guard';
-import { TENANT_EXISTS, TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { DeleteOrganizationDto } from './dto/delete-organization.dto';
-import { PageQueryDto } from '../common/dto/page-query.dto';
 import {
   DeletedOrganizationEnvelopeDto,
   OrganizationEnvelopeDto,
@@ -34,18 +16,19 @@ import {
 import { OrganizationNameQueryDto } from './dto/organization-name-query.dto';
 import { UPDATE_ORGANIZATION_EXAMPLES, UpdateOrganizationDto } from './dto/update-organization.dto';
 import { toSlug } from './organization-name';
+import {
+  CREATED,
+  CreateOrganizationRoute,
+  DELETED,
+  DeleteOrganizationRoute,
+  GetOrganizationRoute,
+  LISTED,
+  ListOrganizationsRoute,
+  RETRIEVED,
+  UPDATED,
+  UpdateOrganizationRoute,
+} from './organization-routes';
 import { OrganizationsService } from './organizations.service';
-
-export const CREATED = 'Organization created successfully';
-export const RETRIEVED = 'Organization retrieved successfully';
-export const LISTED = 'Organizations retrieved successfully';
-export const UPDATED = 'Organization updated successfully';
-export const DELETED = 'Organization deleted successfully';
-
-/** The examples of the answers these operations give most. */
-export const NOT_FOUND = new NotFoundException(TENANT_NOT_FOUND);
-export const FORBIDDEN = new ForbiddenException(NOT_YOURS);
-export const ALREADY_EXISTS = new ConflictException(TENANT_EXISTS);
 
 /** The organization an answer names, and where it can be read, changed and deleted next. */
 const NAMED = '$response.body#/data/organization_name';
@@ -75,20 +58,13 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Post('create')
-  @Public()
-  @CreateLimited('organizations')
-  @ApiOperation({ summary: 'Create an organization, its admin and its storage' })
-  @ApiCreatedResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
-  @ApiProblems(400, ALREADY_EXISTS, 413, 415)
+  @CreateOrganizationRoute(ORGANIZATION_LINKS)
   async create(@Body() body: CreateOrganizationDto, @Origin() origin: RequestOrigin): Promise<OrganizationEnvelopeDto> {
     return envelope(CREATED, await this.organizations.create(body, origin));
   }
 
   @Get('get')
-  @Auth({ optional: true })
-  @ApiOperation({ summary: 'Get an organization; its own admin or a superadmin also sees admin_email' })
-  @ApiOkResponse({ type: OrganizationEnvelopeDto })
-  @ApiProblems(400, NOT_FOUND)
+  @GetOrganizationRoute()
   async get(
     @Query() query: OrganizationNameQueryDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin | undefined,
@@ -97,23 +73,14 @@ export class OrganizationsController {
   }
 
   @Get('list')
-  @Auth(SUPERADMINS)
-  @ApiOperation({ summary: 'List organizations, a page at a time (superadmin only)' })
-  @ApiOkResponse({ type: OrganizationPageEnvelopeDto })
-  @ApiProblems(400)
+  @ListOrganizationsRoute()
   async list(@Query() query: PageQueryDto): Promise<OrganizationPageEnvelopeDto> {
     return envelope(LISTED, await this.organizations.list(query));
   }
 
   @Put('update')
-  @Auth()
-  @ApiOperation({
-    summary: 'Rename an organization or change its admin credentials',
-    description: "A new email or password revokes the admin's tokens; a rename keeps them working.",
-  })
+  @UpdateOrganizationRoute(ORGANIZATION_LINKS)
   @ApiBody({ type: UpdateOrganizationDto, examples: UPDATE_ORGANIZATION_EXAMPLES })
-  @ApiOkResponse({ type: OrganizationEnvelopeDto, links: ORGANIZATION_LINKS })
-  @ApiProblems(400, FORBIDDEN, NOT_FOUND, 409, 413, 415)
   async update(
     @Body() body: UpdateOrganizationDto,
     @CurrentAdmin() viewer: AuthenticatedAdmin,
@@ -124,16 +91,12 @@ export class OrganizationsController {
   }
 
   @Delete('delete')
-  @Auth()
-  @ApiOperation({
-    summary: 'Delete an organization, its admin and all of its storage',
-    description:
-      'Name the organization in the query or in a JSON body: one of the two is required, and when both ' +
+  @DeleteOrganizationRoute(
+    'Name the organization in the query or in a JSON body: one of the two is required, and when both ' +
       'are given they must name the same organization (else 400).',
-  })
+    { GetOrganization: GET_IT },
+  )
   @ApiBody({ type: DeleteOrganizationDto, required: false, description: 'Or pass organization_name in the query' })
-  @ApiOkResponse({ type: DeletedOrganizationEnvelopeDto, links: { GetOrganization: GET_IT } })
-  @ApiProblems(400, FORBIDDEN, NOT_FOUND, 409, 413, 415)
   async delete(
     @Query() query: DeleteOrganizationDto,
     @Body() body: DeleteOrganizationDto,
