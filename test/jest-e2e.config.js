@@ -24,10 +24,10 @@ const project = (mode, ignored = []) => ({
 
 /**
  * Suites that never reach tenant storage run once, in collection mode: what npm start prints, the
- * HTTP contract, the OpenAPI document, Swagger's headers, logins and tokens, slow clients and the
- * rate limits do not depend on where an organization's data lives.
+ * HTTP contract, the OpenAPI document, Swagger's headers, logins and tokens, slow clients, the rate
+ * limits and a stopped database do not depend on where an organization's data lives.
  */
-const MODE_INDEPENDENT = ['start-up', 'contract', 'docs', 'first-run', 'auth', 'slow-clients', 'throttling'];
+const MODE_INDEPENDENT = ['start-up', 'contract', 'docs', 'first-run', 'auth', 'slow-clients', 'throttling', 'outage'];
 
 module.exports = {
   projects: [

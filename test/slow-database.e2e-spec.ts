@@ -228,18 +228,22 @@ describe('A slow or silent database (e2e)', () => {
     proxy.setMode('pass');
   }, 120_000);
 
-  it(`answers 503 within DB_TIMEOUT_MS and a margin with the database ${TOO_LATE_MS} ms late each way, then recovers`, async () => {
-    await failingRound({ delayMs: TOO_LATE_MS });
-    await recovers(`delay ${TOO_LATE_MS} ms`);
-  }, 120_000);
-
-  it('answers 503 within DB_TIMEOUT_MS and a margin while the database swallows traffic, then recovers', async () => {
-    await failingRound('swallow');
-    await recovers('swallow');
-  }, 120_000);
-
-  it('answers 503 within DB_TIMEOUT_MS and a margin while every connection is reset, then recovers', async () => {
-    await failingRound('reset');
-    await recovers('reset');
-  }, 120_000);
+  /**
+   * The ways a database fails to answer. Every operation runs under the same deadline whatever the
+   * tenancy mode, so database mode (which the succeeding rounds above cover for every endpoint) is
+   * held to it under one of them; collection mode under all three.
+   */
+  const faults: Array<[string, ProxyMode]> = [
+    [`late by ${TOO_LATE_MS} ms each way`, { delayMs: TOO_LATE_MS }],
+    ['swallowing traffic', 'swallow'],
+    ['resetting every connection', 'reset'],
+  ];
+  it.each(mode() === 'collection' ? faults : faults.slice(-1))(
+    'answers 503 within DB_TIMEOUT_MS and a margin with the database %s, then recovers',
+    async (description, fault) => {
+      await failingRound(fault);
+      await recovers(description);
+    },
+    120_000,
+  );
 });
