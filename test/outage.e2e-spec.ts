@@ -14,12 +14,19 @@ describe('Database outage (e2e)', () => {
   let testApp: TestApp;
   let api: Api;
   let organization: Organization;
+  const member = { email: `member-${randomSuffix()}@example.com`, password: PASSWORD };
+  let memberId: string;
+  let refreshToken: string;
 
   beforeAll(async () => {
     database = await startLocalMongo({ dataFile });
     testApp = await startTestApp({ env: { MONGODB_URI: database.uri, DB_TIMEOUT_MS: '2000' } });
     api = new Api(() => testApp.app);
     organization = await api.createOrganization('Outage');
+    const added = await api.post('/org/members', { token: organization.token, json: member });
+    memberId = added.body.data.member_id;
+    const login = await api.post('/auth/login', { json: { ...member, organization: organization.name } });
+    refreshToken = login.body.refresh_token;
   });
 
   afterAll(async () => {
@@ -46,16 +53,40 @@ describe('Database outage (e2e)', () => {
       'DELETE /org/delete',
       () => api.delete(`/org/delete?${query({ organization_name: organization.name })}`, { token: organization.token }),
     ],
+    ['GET /org/members', () => api.get('/org/members', { token: organization.token })],
+    [
+      'POST /org/members',
+      () => api.post('/org/members', { token: organization.token, json: { ...member, email: `new-${member.email}` } }),
+    ],
+    ['GET /org/members/{member_id}', () => api.get(`/org/members/${memberId}`, { token: organization.token })],
+    ['GET /org/audit', () => api.get('/org/audit', { token: organization.token })],
+    ['POST /auth/login', () => api.post('/auth/login', { json: { ...member, organization: organization.name } })],
+    ['POST /auth/refresh', () => api.post('/auth/refresh', { json: { refresh_token: refreshToken } })],
+    ['POST /auth/logout', () => api.post('/auth/logout', { json: { refresh_token: refreshToken } })],
+    [
+      'POST /auth/password',
+      () =>
+        api.post('/auth/password', {
+          token: organization.token,
+          json: { current_password: PASSWORD, new_password: `${PASSWORD}x` },
+        }),
+    ],
+    ['GET /api/v1/organizations/{id}', () => api.get(`/api/v1/organizations/${organization.id}`)],
+    [
+      'GET /api/v1/organizations/{id}/members',
+      () => api.get(`/api/v1/organizations/${organization.id}/members`, { token: organization.token }),
+    ],
     ['GET /health/ready', () => api.get('/health/ready')],
   ];
 
   it('answers 503 problem+json within 5 s while the database is down, then 200 once it is back', async () => {
     await database.stop();
 
-    for (const [, send] of requests) {
+    for (const [name, send] of requests) {
       const started = Date.now();
       const response = await send();
       expect(Date.now() - started).toBeLessThan(5000);
+      expect({ name, status: response.status }).toEqual({ name, status: 503 });
       expectProblem(response, 503);
       expect(response.headers['retry-after']).toBeDefined();
       expect(JSON.stringify(response.body)).not.toMatch(/mongodb:\/\/|127\.0\.0\.1|Mongo\w*Error/);
@@ -70,5 +101,7 @@ describe('Database outage (e2e)', () => {
     expect(recovered.status).toBe(200);
     expect((await api.get('/admin/me', { token: organization.token })).status).toBe(200);
     await api.login(organization.email);
+    // Refused while the database was away, the refresh token was not used up.
+    expect((await api.post('/auth/refresh', { json: { refresh_token: refreshToken } })).status).toBe(200);
   });
 });

@@ -137,8 +137,7 @@ export class AuthService {
       if (!principal) {
         throw new UnauthorizedException(REFRESH_REFUSED);
       }
-      const organization = principal.organization ? await this.registry.findForToken(principal.organization.id) : null;
-      return await this.issue({ claims: redemption.claims, organization }, redemption.family);
+      return await this.issue(redemption.claims, principal.organization?.name ?? null, redemption.family);
     } catch (error) {
       // A busy organization or a database away: the token may be presented again, not taken for a copy.
       if (!(error instanceof UnauthorizedException)) {
@@ -216,7 +215,7 @@ export class AuthService {
     if (!passwordMatches) {
       throw new UnauthorizedException(WRONG_CREDENTIALS);
     }
-    return this.issue(principal);
+    return this.issue(principal.claims, principal.organization?.organization_name ?? null);
   }
 
   private recordLogin(
@@ -230,7 +229,11 @@ export class AuthService {
     return this.audit.record(tenant, { action, actor, target: normalizeEmail(email) }, origin);
   }
 
-  private async issue({ claims, organization }: Principal, family?: string): Promise<TokenResponseDto> {
+  private async issue(
+    claims: AccessTokenClaims,
+    organizationName: string | null,
+    family?: string,
+  ): Promise<TokenResponseDto> {
     const [accessToken, refreshToken] = await Promise.all([
       this.jwt.signAsync(claims, { secret: this.secret.value, expiresIn: this.expiresInSeconds }),
       this.refreshTokens.issue(claims, family),
@@ -243,7 +246,7 @@ export class AuthService {
       admin_id: claims.sub,
       role: claims.role,
       organization_id: claims.org,
-      organization_name: organization?.organization_name ?? null,
+      organization_name: organizationName,
     };
   }
 

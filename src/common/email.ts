@@ -6,3 +6,7 @@
 export function normalizeEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();
 }
+
+/** class-transformer's form of normalizeEmail, for DTOs: anything but a string is left to the validators. */
+export const toNormalizedEmail = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? normalizeEmail(value) : value;

@@ -1,13 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
-import { normalizeEmail } from '../../common/email';
+import { toNormalizedEmail } from '../../common/email';
 import { Optional } from '../../common/decorators/optional.decorator';
 import { IsAcceptablePassword } from '../../passwords/password-policy';
 import { MEMBER_ROLES, MemberRole } from '../schemas/member.schema';
-
-export const toNormalizedEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? normalizeEmail(value) : value;
 
 export class CreateMemberDto {
   /** Unique within the organization. @example "jane@acme.com" */

@@ -2,10 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { Optional } from '../../common/decorators/optional.decorator';
+import { toNormalizedEmail } from '../../common/email';
 import { ApiSchemaRules } from '../../common/openapi/schema-rules.decorator';
 import { IsAcceptablePassword } from '../../passwords/password-policy';
 import { MEMBER_ROLES, MemberRole } from '../schemas/member.schema';
-import { toNormalizedEmail } from './create-member.dto';
 
 /** What differs from the stored member changes, and revokes the member's tokens. */
 @ApiSchemaRules({ minProperties: 1 })

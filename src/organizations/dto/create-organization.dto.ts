@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength } from 'class-validator';
 import { IsAcceptablePassword } from '../../passwords/password-policy';
-import { normalizeEmail } from '../../common/email';
+import { toNormalizedEmail } from '../../common/email';
 import { IsOrganizationName } from '../organization-name';
 
 export class CreateOrganizationDto {
@@ -10,7 +10,7 @@ export class CreateOrganizationDto {
   organization_name: string;
 
   /** The organization admin's login. @example "admin@acme.com" */
-  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
+  @Transform(toNormalizedEmail)
   @IsEmail()
   @MaxLength(254)
   email: string;

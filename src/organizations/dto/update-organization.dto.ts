@@ -1,4 +1,4 @@
-import { normalizeEmail } from '../../common/email';
+import { toNormalizedEmail } from '../../common/email';
 import { ExamplesObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength, ValidateIf } from 'class-validator';
@@ -39,7 +39,7 @@ export class UpdateOrganizationDto {
 
   /** New admin email; revokes the admin's tokens. @example "owner@acme.com" */
   @Optional()
-  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
+  @Transform(toNormalizedEmail)
   @IsEmail()
   @MaxLength(254)
   email?: string;
