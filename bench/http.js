@@ -14,26 +14,25 @@
 const autocannon = require('autocannon');
 const bcrypt = require('bcrypt');
 const { randomBytes } = require('node:crypto');
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { startAppProcess } = require('../tools/app-process');
 const { startLocalMongo } = require('../tools/local-mongo');
+const {
+  PASSWORD,
+  benchOptions,
+  machine,
+  measure: measureWith,
+  summary,
+  post,
+  postJson,
+  print,
+  rssMiB,
+  writeResults,
+} = require('./common');
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce(
-      (pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs),
-      [],
-    ),
-);
-const SECONDS = Number(args.seconds ?? 10);
-const WARMUP = Number(args.warmup ?? 2);
-const CONNECTIONS = Number(args.connections ?? 50);
-const MODES = args.mode ? [args.mode] : ['collection', 'database'];
+const OPTIONS = benchOptions(process.argv.slice(2));
+const { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, modes: MODES } = OPTIONS;
 const BCRYPT_COST = 10;
-const PASSWORD = 'SecurePassword123!';
 /** Organizations the rename case cycles through, so that concurrent renames rarely meet. */
 const RENAMED_ORGANIZATIONS = 100;
 const MEMBERS = 20;
@@ -43,7 +42,7 @@ async function main() {
   const uri = process.env.MONGODB_URI ?? database.uri;
   const run = {
     at: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    machine: machine(),
     node: process.version,
     settings: { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, bcryptCost: BCRYPT_COST },
     bcrypt: await bcryptFloors(),
@@ -57,11 +56,7 @@ async function main() {
   } finally {
     await database?.stop();
   }
-  const directory = path.join(__dirname, 'results');
-  mkdirSync(directory, { recursive: true });
-  const file = path.join(directory, `${run.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
-  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+  writeResults(run);
 }
 
 async function benchMode(uri, mode, bcryptFloor) {
@@ -118,27 +113,17 @@ async function benchMode(uri, mode, bcryptFloor) {
     if (app.child.exitCode !== null || app.child.signalCode !== null) {
       throw new Error(`the app stopped during the run:\n${app.output()}`);
     }
-    const rssMiB = Math.round(rssKiB(app.pid) / 1024);
-    console.log(`app RSS after the run: ${rssMiB} MiB`);
-    return { floors: floor, cases: results, rssMiB };
+    const rss = rssMiB(app.pid);
+    console.log(`app RSS after the run: ${rss} MiB`);
+    return { floors: floor, cases: results, rssMiB: rss };
   } finally {
     await floors?.stop();
     await app?.stop();
   }
 }
 
-/** A warm-up run, thrown away, then the measured one. */
-async function measure(url, request, connections = CONNECTIONS) {
-  if (WARMUP > 0) {
-    await autocannon({ url, connections, duration: WARMUP, requests: [request] });
-  }
-  const result = await autocannon({ url, connections, duration: SECONDS, requests: [request] });
-  return {
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx + result.errors + result.timeouts,
-  };
+function measure(url, request) {
+  return measureWith(url, request, OPTIONS);
 }
 
 /** GET /org/get at 10 connections while 50 others log in, keeping every bcrypt thread busy. */
@@ -148,15 +133,7 @@ async function getWhileLoginsSaturate(url, getOrg, seeded) {
     autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: [login] }),
     autocannon({ url, connections: 10, duration: SECONDS, requests: [{ path: getOrg }] }),
   ]);
-  return {
-    name: 'GET /org/get while logins saturate bcrypt',
-    rps: Math.round(gets.requests.average),
-    p50: gets.latency.p50,
-    p99: gets.latency.p99,
-    non2xx: gets.non2xx + gets.errors + gets.timeouts,
-    floor: null,
-    ratio: null,
-  };
+  return { name: 'GET /org/get while logins saturate bcrypt', ...summary(gets), floor: null, ratio: null };
 }
 
 function uniqueCreates(mode) {
@@ -222,18 +199,6 @@ async function createOrganization(base, name, email) {
   return { token: login.access_token, adminId: created.data.admin_id, organizationId: created.data.organization_id };
 }
 
-async function post(base, pathName, body, token) {
-  const response = await fetch(`${base}${pathName}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`seeding: POST ${pathName} answered ${response.status}: ${await response.text()}`);
-  }
-  return response.json();
-}
-
 /** Operations per second of raw compare and hash, as many at once as the thread pool runs. */
 async function bcryptFloors() {
   const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
@@ -259,15 +224,6 @@ async function bcryptFloors() {
   };
 }
 
-function postJson(pathName, body) {
-  return {
-    method: 'POST',
-    path: pathName,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
-
 function printBcrypt(floor) {
   console.log(
     `floor (c): bcrypt cost ${BCRYPT_COST} on ${floor.threads} threads: compare ${floor.compare}/s, hash ${floor.hash}/s`,
@@ -278,19 +234,6 @@ function printFloors(floor) {
   for (const name of ['b', 'a', "a'"]) {
     print(`floor (${name})`, floor[name], null, null);
   }
-}
-
-function print(name, result, floorName, ratio) {
-  const against = floorName ? `  ${ratio.toFixed(2)} of (${floorName})` : '';
-  console.log(
-    `${name.padEnd(42)} ${String(result.rps).padStart(6)} req/s  p50 ${String(result.p50).padStart(3)} ms  ` +
-      `p99 ${String(result.p99).padStart(4)} ms  non-2xx ${result.non2xx}${against}`,
-  );
-}
-
-function rssKiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
 main().catch((error) => {

@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RootModule } from './root/root.module';
+import { StateCacheModule } from './state-cache/state-cache.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 
@@ -31,6 +32,7 @@ export class AppModule {
         }),
         LoggerModule.forRoot(loggerOptions(env)),
         DatabaseModule,
+        StateCacheModule,
         TenancyModule,
         ThrottlingModule,
         AuthModule,

@@ -31,7 +31,7 @@ export function fastifyOptions(env: Environment): FastifyHttpOptions<Server> {
     genReqId: () => randomUUID(),
     // Router parameters as long as a request line can be: a long id is the validator's 400, not
     // the router's own 414 (which would not be problem+json).
-    maxParamLength: MAX_REQUEST_LINE_BYTES,
+    routerOptions: { maxParamLength: MAX_REQUEST_LINE_BYTES },
     http: { requestTimeout: env.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
   };
 }

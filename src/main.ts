@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
@@ -8,12 +9,22 @@ import { configureApp, fastifyOptions } from './app.setup';
 import { assertDriverPatched } from './common/driver-patch';
 import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH, SERVICE_NAME } from './root/service-info';
+import { runWorkers } from './workers';
 
-async function bootstrap(): Promise<void> {
+/** Configuration is checked once, here, also before any worker is forked. */
+async function main(): Promise<void> {
   if (existsSync('.env')) {
     process.loadEnvFile('.env');
   }
   const env = validateEnvironment(process.env);
+  if (cluster.isPrimary && env.WEB_CONCURRENCY > 1) {
+    runWorkers(env.WEB_CONCURRENCY);
+    return;
+  }
+  await bootstrap(env);
+}
+
+async function bootstrap(env: Environment): Promise<void> {
   assertDriverPatched();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env),
@@ -50,7 +61,7 @@ function baseUrl(host: string, port: number): string {
   return `http://${shown}:${port}`;
 }
 
-bootstrap().catch((error: Error) => {
+main().catch((error: Error) => {
   console.error(error.message);
   process.exit(1);
 });

@@ -2,7 +2,8 @@ import { connect, createServer, Server, Socket } from 'node:net';
 import { mongo } from 'mongoose';
 import { toSlug } from '../src/organizations/organization-name';
 import { AppProcess, startAppProcess, stopAllAppProcesses } from '../tools/app-process';
-import { ApiResponse, PASSWORD } from './support/api';
+import { PASSWORD } from './support/api';
+import { call } from './support/app-http';
 import { eventually } from './support/eventually';
 import { byName, OwnDatabase } from './support/own-database';
 import { randomSuffix } from './support/random';
@@ -361,36 +362,6 @@ describe(
     }, 300_000);
   },
 );
-
-interface CallOptions {
-  token?: string;
-  json?: unknown;
-  timeoutMs?: number;
-}
-
-/** One request to an app process over loopback HTTP. */
-async function call(app: AppProcess, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-  }
-  if (options.token) {
-    headers.authorization = `Bearer ${options.token}`;
-  }
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    headers,
-    body: options.json === undefined ? undefined : JSON.stringify(options.json),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-  });
-  const text = await response.text();
-  expect(response.status).not.toBe(500);
-  return {
-    status: response.status,
-    headers: Object.fromEntries(response.headers.entries()),
-    body: /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : text,
-  };
-}
 
 /** The lines an app process logged for a 500: ProblemDetails logs those, and only those, as errors. */
 function serverErrorsIn(output: string): string[] {

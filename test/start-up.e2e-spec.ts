@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer, Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,10 +118,10 @@ describe('npm start, as separate processes (e2e)', () => {
 
   describe('npm start with no MONGODB_URI (its own local database)', () => {
     const dataDir = join(workDir, 'local-data');
-    const npmStart = (port: number) =>
+    const npmStart = (port: number, env: Record<string, string> = {}) =>
       spawnAppProcess(
         // No HOST: the default. A JWT secret given, so that nothing is written to the project's own .data/.
-        { PORT: String(port), LOCAL_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(48), BCRYPT_COST: '10' },
+        { PORT: String(port), LOCAL_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(48), BCRYPT_COST: '10', ...env },
         { cwd: workDir, script: join(__dirname, '..', 'tools', 'start.js') },
       );
 
@@ -155,6 +156,43 @@ describe('npm start, as separate processes (e2e)', () => {
         ],
       });
       await first.stop();
+    }, 120_000);
+
+    it('runs WEB_CONCURRENCY workers on one port and its database, that tell each other of a revocation, and all stop on SIGTERM', async () => {
+      const port = await freePort();
+      // A bound of a minute: only the workers' messages can explain a revocation seen at once.
+      const service = npmStart(port, { WEB_CONCURRENCY: '2', TOKEN_STATE_TTL_MS: '60000' });
+      await waitFor(service, `listening on http://127.0.0.1:${port}`);
+      const main = await eventuallyOne(() =>
+        childrenOf(service.pid).filter((pid) => commandOf(pid).includes('main.js')),
+      );
+      const workers = await eventuallyCount(() => childrenOf(main), 2);
+      await eventuallyCount(() => linesOf(service).filter((line) => line.includes('listening on')), 2);
+
+      const url = `http://127.0.0.1:${port}`;
+      const email = `workers-${randomSuffix()}@example.com`;
+      const name = `Workers ${randomSuffix()}`;
+      const created = await post(`${url}/org/create`, { organization_name: name, email, password: PASSWORD });
+      expect(created.status).toBe(201);
+      const token = (
+        (await (await post(`${url}/admin/login`, { email, password: PASSWORD })).json()) as { access_token: string }
+      ).access_token;
+      // Each on a connection of its own, which the primary hands to the workers in turn.
+      const statuses = () =>
+        Promise.all(Array.from({ length: 6 }, () => statusOnNewConnection(`${url}/admin/me`, token)));
+      expect(await statuses()).toEqual(Array(6).fill(200));
+
+      const changed = await fetch(`${url}/org/update`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ organization_name: name, password: 'AnotherSecret456!' }),
+      });
+      expect(changed.status).toBe(200);
+      expect(await statuses()).toEqual(Array(6).fill(401));
+
+      service.child.kill('SIGTERM');
+      expect((await service.exited).code).toBe(0);
+      expect(workers.filter(isRunning)).toEqual([]);
     }, 120_000);
   });
 
@@ -212,6 +250,49 @@ async function waitFor(service: AppProcess, text: string): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+function post(url: string, body: object): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** The status of a GET on a connection opened for it alone. */
+function statusOnNewConnection(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+  });
+}
+
+function childrenOf(pid: number): number[] {
+  const found = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout;
+  return found.split('\n').filter(Boolean).map(Number);
+}
+
+function commandOf(pid: number): string {
+  return existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+}
+
+function isRunning(pid: number): boolean {
+  return existsSync(`/proc/${pid}`);
+}
+
+async function eventuallyCount<T>(list: () => T[], count: number): Promise<T[]> {
+  const deadline = Date.now() + 60_000;
+  let found = list();
+  while (found.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    found = list();
+  }
+  expect(found).toHaveLength(count);
+  return found;
+}
+
+async function eventuallyOne<T>(list: () => T[]): Promise<T> {
+  return (await eventuallyCount(list, 1))[0];
 }
 
 function listeningServer(): Promise<Server> {

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { normalizeEmail } from '../common/email';
 import { isDuplicateKeyError } from '../common/mongo-errors';
+import { StateCache } from '../state-cache/state-cache.service';
 import { TENANT_NOT_FOUND } from '../tenancy/tenant';
 import { Admin, Role } from './schemas/admin.schema';
 
@@ -23,9 +24,14 @@ export interface CredentialChange {
 const EMAIL_TAKEN = 'An admin with this email already exists';
 const CREDENTIALS_CHANGED = 'The credentials changed meanwhile; read them again and retry';
 
+const tokenStateKey = (id: Types.ObjectId | string) => `admin:${id.toString()}`;
+
 @Injectable()
 export class AdminsService implements OnModuleInit {
-  constructor(@InjectModel(Admin.name) private readonly admins: Model<Admin>) {}
+  constructor(
+    @InjectModel(Admin.name) private readonly admins: Model<Admin>,
+    private readonly cache: StateCache,
+  ) {}
 
   /** The unique email index must exist before the first request can race another. */
   async onModuleInit(): Promise<void> {
@@ -53,6 +59,18 @@ export class AdminsService implements OnModuleInit {
 
   findById(id: Types.ObjectId | string) {
     return this.admins.findById(id).lean().exec();
+  }
+
+  /**
+   * What an admin's tokens depend on: possibly as read up to TOKEN_STATE_TTL_MS ago, if another
+   * instance changed it since (see StateCache).
+   */
+  findForToken(
+    id: string,
+  ): Promise<Pick<Admin, '_id' | 'email' | 'role' | 'organization_id' | 'token_version'> | null> {
+    return this.cache.read(tokenStateKey(id), () =>
+      this.admins.findById(id, { email: 1, role: 1, organization_id: 1, token_version: 1 }).lean().exec(),
+    );
   }
 
   async emailsById(ids: Types.ObjectId[]): Promise<Map<string, string>> {
@@ -84,10 +102,12 @@ export class AdminsService implements OnModuleInit {
     if (Object.keys(set).length === 0) {
       return true;
     }
-    const { matchedCount } = await this.rethrowingDuplicateEmail(
-      this.admins
-        .updateOne({ _id: adminId, token_version: change.tokenVersion }, { $set: set, $inc: { token_version: 1 } })
-        .exec(),
+    const { matchedCount } = await this.changing(adminId, () =>
+      this.rethrowingDuplicateEmail(
+        this.admins
+          .updateOne({ _id: adminId, token_version: change.tokenVersion }, { $set: set, $inc: { token_version: 1 } })
+          .exec(),
+      ),
     );
     if (matchedCount === 0 && !(await this.admins.exists({ _id: adminId }))) {
       throw new NotFoundException(TENANT_NOT_FOUND);
@@ -103,12 +123,14 @@ export class AdminsService implements OnModuleInit {
   }
 
   async deleteByOrganization(organizationId: Types.ObjectId): Promise<void> {
-    await this.admins.deleteMany({ organization_id: organizationId }).exec();
+    await this.changing(null, () => this.admins.deleteMany({ organization_id: organizationId }).exec());
   }
 
   /** Removes one organization admin by its id: what a rolled-back create takes back of its own. */
   async deleteOrganizationAdmin(adminId: Types.ObjectId, organizationId: Types.ObjectId): Promise<void> {
-    await this.admins.deleteOne({ _id: adminId, role: Role.Admin, organization_id: organizationId }).exec();
+    await this.changing(adminId, () =>
+      this.admins.deleteOne({ _id: adminId, role: Role.Admin, organization_id: organizationId }).exec(),
+    );
   }
 
   /**
@@ -136,32 +158,52 @@ export class AdminsService implements OnModuleInit {
 
   /** Removes the organization admins of these organizations, which no longer exist; how many went. */
   async deleteWithoutOrganization(missingOrganizationIds: Types.ObjectId[]): Promise<number> {
-    const { deletedCount } = await this.admins
-      .deleteMany({ role: Role.Admin, organization_id: { $in: missingOrganizationIds } })
-      .exec();
+    const { deletedCount } = await this.changing(null, () =>
+      this.admins.deleteMany({ role: Role.Admin, organization_id: { $in: missingOrganizationIds } }).exec(),
+    );
     return deletedCount;
   }
 
   /** Removes every superadmin but the one of `email` (all of them without it); how many went. */
   async removeSuperadminsExcept(email: string | undefined): Promise<number> {
-    const { deletedCount } = await this.admins
-      .deleteMany({ role: Role.Superadmin, ...(email ? { email: { $ne: normalizeEmail(email) } } : {}) })
-      .exec();
+    const { deletedCount } = await this.changing(null, () =>
+      this.admins
+        .deleteMany({ role: Role.Superadmin, ...(email ? { email: { $ne: normalizeEmail(email) } } : {}) })
+        .exec(),
+    );
     return deletedCount;
   }
 
   /** Creates the superadmin, or brings its password up to date, keeping its id and so its tokens. */
   async upsertSuperadmin(email: string, passwordHash: string): Promise<void> {
-    await this.admins
-      .updateOne(
-        { email: normalizeEmail(email) },
-        {
-          $set: { password_hash: passwordHash, role: Role.Superadmin, organization_id: null },
-          $inc: { token_version: 1 },
-        },
-        { upsert: true },
-      )
-      .exec();
+    await this.changing(null, () =>
+      this.admins
+        .updateOne(
+          { email: normalizeEmail(email) },
+          {
+            $set: { password_hash: passwordHash, role: Role.Superadmin, organization_id: null },
+            $inc: { token_version: 1 },
+          },
+          { upsert: true },
+        )
+        .exec(),
+    );
+  }
+
+  /**
+   * A write to the admin of `adminId` (null: to admins not known one by one), then their cached
+   * copies dropped on every instance: also when the write failed, for it may still have been applied.
+   */
+  private async changing<T>(adminId: Types.ObjectId | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      if (adminId) {
+        this.cache.invalidate(tokenStateKey(adminId));
+      } else {
+        this.cache.invalidateAll();
+      }
+    }
   }
 
   private async rethrowingDuplicateEmail<T>(operation: Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, LoggerService } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Environment } from '../config/environment';
@@ -19,6 +19,8 @@ const MIN_KEPT_SECRET_LENGTH = 32;
 @Injectable()
 export class JwtSecret {
   readonly value: string;
+  /** The same secret as a key object, made once: jsonwebtoken would make one for every verification. */
+  readonly key: KeyObject;
 
   constructor(config: ConfigService<Environment, true>) {
     this.value = JwtSecret.resolve(
@@ -26,6 +28,7 @@ export class JwtSecret {
       config.get('NODE_ENV', { infer: true }),
       join(process.cwd(), '.data'),
     );
+    this.key = createSecretKey(Buffer.from(this.value));
   }
 
   /**

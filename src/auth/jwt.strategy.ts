@@ -31,7 +31,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: secret.value,
+      // jsonwebtoken takes a KeyObject too, which passport-jwt's types do not say.
+      secretOrKey: secret.key as unknown as Buffer,
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });

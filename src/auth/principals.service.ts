@@ -31,7 +31,7 @@ export class PrincipalsService {
   /** Both reads at once; the claim is only trusted once the admin's own record confirms it. */
   private async admin(claims: AccessTokenClaims): Promise<AuthenticatedAdmin | null> {
     const [admin, organization] = await Promise.all([
-      this.admins.findById(claims.sub),
+      this.admins.findForToken(claims.sub),
       claims.org ? this.registry.findForToken(claims.org) : null,
     ]);
     if (
@@ -62,7 +62,7 @@ export class PrincipalsService {
       throw tenantBusy();
     }
     const tenant = organizationOf(organization);
-    const member = await this.members.findById(tenant, claims.sub);
+    const member = await this.members.findForToken(tenant, claims.sub);
     if (!member || member.token_version !== claims.ver || member.role !== claims.role) {
       return null;
     }

@@ -45,9 +45,14 @@ describe('validateEnvironment', () => {
     expect(problemsOf({ MONGODB_URI: URI, PORT: '80.5' })).toMatch(/PORT/);
   });
 
-  it('refuses a BCRYPT_COST below 10', () => {
-    expect(problemsOf({ MONGODB_URI: URI, BCRYPT_COST: '9' })).toMatch(
-      /BCRYPT_COST must be a whole number from 10 to 15/,
+  it('refuses a BCRYPT_COST below 10 in production, and below 4 anywhere', () => {
+    const production = { MONGODB_URI: URI, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(problemsOf({ ...production, BCRYPT_COST: '9' })).toBe(
+      'Invalid configuration: BCRYPT_COST must be at least 10 in production',
+    );
+    expect(validateEnvironment({ MONGODB_URI: URI, BCRYPT_COST: '4' }).BCRYPT_COST).toBe(4);
+    expect(problemsOf({ MONGODB_URI: URI, BCRYPT_COST: '3' })).toMatch(
+      /BCRYPT_COST must be a whole number from 4 to 15/,
     );
   });
 

@@ -9,6 +9,7 @@ export enum TenancyMode {
 }
 
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
+const MIN_PRODUCTION_BCRYPT_COST = 10;
 
 export class Environment {
   @IsIn(['development', 'production', 'test'])
@@ -16,6 +17,10 @@ export class Environment {
 
   @WholeNumberSetting(0, 65535)
   PORT = 3000;
+
+  /** Worker processes sharing the port (node:cluster), to use more than one core. */
+  @WholeNumberSetting(1, 256)
+  WEB_CONCURRENCY = 1;
 
   /** This machine only by default; the image and compose set 0.0.0.0 to listen on every interface. */
   @IsString()
@@ -45,7 +50,8 @@ export class Environment {
   @WholeNumberSetting(1, 365 * 24 * 3600)
   REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 
-  @WholeNumberSetting(10, 15)
+  /** Under 10 only outside production: for seeding many organizations quickly (npm run bench:scale). */
+  @WholeNumberSetting(4, 15)
   BCRYPT_COST = 12;
 
   @IsOptional()
@@ -88,7 +94,23 @@ export class Environment {
   @WholeNumberSetting(1000, 86_400_000)
   TENANT_CACHE_IDLE_MS = 600000;
 
-  /** Shares rate-limit counters between instances; without it each instance counts alone. */
+  /**
+   * How long an instance may go on using what a token depends on (its admin or member, its
+   * organization) without reading it again: how long another instance may still accept a token
+   * revoked elsewhere when no message from Redis or a sibling worker tells it sooner. 0 reads them
+   * for every request.
+   */
+  @WholeNumberSetting(0, 60_000)
+  TOKEN_STATE_TTL_MS = 1000;
+
+  /** Token states kept, least recently used first out. */
+  @WholeNumberSetting(1, 10_000_000)
+  TOKEN_STATE_CACHE_SIZE = 10000;
+
+  /**
+   * Shares rate-limit counters between instances, and tells them at once of revoked tokens; without
+   * it each instance counts alone, and learns of revocations within TOKEN_STATE_TTL_MS.
+   */
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
@@ -185,6 +207,9 @@ function crossFieldProblems(env: Environment): string[] {
       `JWT_SECRET must be set to a random string of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production ` +
         '(for example: openssl rand -base64 48)',
     );
+  }
+  if (production && env.BCRYPT_COST < MIN_PRODUCTION_BCRYPT_COST) {
+    problems.push(`BCRYPT_COST must be at least ${MIN_PRODUCTION_BCRYPT_COST} in production`);
   }
   if (Boolean(env.SUPERADMIN_EMAIL) !== Boolean(env.SUPERADMIN_PASSWORD)) {
     problems.push('SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD must be set together');

@@ -10,6 +10,7 @@ import { RequestOrigin } from '../common/decorators/request-origin.decorator';
 import { normalizeEmail } from '../common/email';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { PasswordService } from '../passwords/password.service';
+import { StateCache } from '../state-cache/state-cache.service';
 import { tenantOf } from '../tenancy/organization-tenant';
 import { Organization } from '../tenancy/schemas/organization.schema';
 import { Tenant } from '../tenancy/tenant';
@@ -33,6 +34,8 @@ type MemberChange = Partial<Pick<Member, 'email' | 'password_hash' | 'role'>>;
 /** A member as answers show it: never its password hash. */
 type MemberView = Pick<Member, '_id' | 'email' | 'role' | 'created_at' | 'updated_at'>;
 
+const tokenStateKey = (tenant: Tenant, memberId: string) => `member:${tenant.id}:${memberId}`;
+
 /**
  * An organization's members: the one owner of its `members` collection. The admin the organization
  * was created with (kept in the master database, as /admin/login needs) is listed as its first
@@ -46,6 +49,7 @@ export class MembersService {
     private readonly admins: AdminsService,
     private readonly passwords: PasswordService,
     private readonly audit: AuditService,
+    private readonly cache: StateCache,
   ) {}
 
   async list(ref: OrganizationRef, viewer: AuthenticatedAdmin, query: ListMembersQueryDto): Promise<MemberPageDto> {
@@ -163,7 +167,7 @@ export class MembersService {
     this.refuseOwner(organization, memberId);
     const tenant = tenantOf(organization);
     const members = await this.model(tenant);
-    const { deletedCount } = await members.deleteOne({ _id: memberId }).exec();
+    const { deletedCount } = await this.changing(tenant, memberId, () => members.deleteOne({ _id: memberId }).exec());
     if (deletedCount === 0) {
       throw new NotFoundException(MEMBER_NOT_FOUND);
     }
@@ -187,13 +191,21 @@ export class MembersService {
       .exec();
   }
 
-  /** For token checks: the member as stored now (null once removed). */
-  async findById(tenant: Tenant, memberId: string): Promise<Pick<Member, 'email' | 'role' | 'token_version'> | null> {
+  /**
+   * For token checks: the member (null once removed), possibly as read up to TOKEN_STATE_TTL_MS ago
+   * if another instance changed it since (see StateCache).
+   */
+  async findForToken(
+    tenant: Tenant,
+    memberId: string,
+  ): Promise<Pick<Member, 'email' | 'role' | 'token_version'> | null> {
     if (!everHadMembers(tenant)) {
       return null;
     }
-    const members = await this.model(tenant);
-    return members.findById(memberId, { email: 1, role: 1, token_version: 1 }).lean().exec();
+    return this.cache.read(tokenStateKey(tenant, memberId), async () => {
+      const members = await this.model(tenant);
+      return members.findById(memberId, { email: 1, role: 1, token_version: 1 }).lean().exec();
+    });
   }
 
   /** The member's own password change; revokes its tokens (409 if another change came first). */
@@ -207,20 +219,34 @@ export class MembersService {
       return member;
     }
     const members = await this.model(tenant);
-    const updated = await rethrowingDuplicateEmail(
-      members
-        .findOneAndUpdate(
-          { _id: member._id, token_version: member.token_version },
-          { $set: change, $inc: { token_version: 1 } },
-          { new: true, projection: { password_hash: 0 } },
-        )
-        .lean()
-        .exec(),
+    const updated = await this.changing(tenant, member._id.toString(), () =>
+      rethrowingDuplicateEmail(
+        members
+          .findOneAndUpdate(
+            { _id: member._id, token_version: member.token_version },
+            { $set: change, $inc: { token_version: 1 } },
+            { new: true, projection: { password_hash: 0 } },
+          )
+          .lean()
+          .exec(),
+      ),
     );
     if (!updated) {
       throw new ConflictException(MEMBER_CHANGED);
     }
     return updated;
+  }
+
+  /**
+   * A write to one member, then its cached copy dropped on every instance: also when the write
+   * failed, for it may still have been applied.
+   */
+  private async changing<T>(tenant: Tenant, memberId: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.cache.invalidate(tokenStateKey(tenant, memberId));
+    }
   }
 
   private async existing(tenant: Tenant, memberId: string): Promise<Member> {

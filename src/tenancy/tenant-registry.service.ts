@@ -6,6 +6,7 @@ import { Model, Types } from 'mongoose';
 import { DatabaseClock } from '../common/clock';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { Environment } from '../config/environment';
+import { StateCache } from '../state-cache/state-cache.service';
 import { OperationKind, Organization, PendingOperation, VacatedSlug } from './schemas/organization.schema';
 import { NAME_RESERVED, retryLater, tenantBusy, TENANT_EXISTS, TenantState } from './tenant';
 
@@ -20,8 +21,12 @@ type TenantChanges = Partial<Pick<Organization, 'organization_name' | 'slug'>>;
 
 /** A tenant being created is not visible yet, nor one deleted; one being renamed or deleted still is. */
 const VISIBLE = { state: { $nin: [TenantState.Creating, TenantState.Deleted] } };
+const INVISIBLE_STATES: ReadonlySet<TenantState> = new Set(VISIBLE.state.$nin);
+const visibleOnly = (record: Organization | null) => (record && !INVISIBLE_STATES.has(record.state) ? record : null);
 /** Tokens of a tenant that is being created or deleted no longer open anything. */
 const TOKEN_USABLE = { state: { $in: [TenantState.Active, TenantState.Renaming] } };
+
+const tokenStateKey = (id: Types.ObjectId | string) => `organization:${id.toString()}`;
 
 /**
  * An operation whose lease has run out, judged by the database server's clock (`$$NOW`), which all
@@ -44,8 +49,9 @@ const LEASE_EXPIRED = {
 export class TenantRegistry implements OnModuleInit {
   private readonly leaseMs: number;
   /**
-   * Longer than a handle lives plus the longest an operation begun through it can take to reach the
-   * server (server selection, then a pooled connection: DB_TIMEOUT_MS each) and to be answered
+   * Longer than another instance may serve the organization's record from its cache, plus a handle's
+   * life, plus the longest an operation begun through it can take to reach the server (server
+   * selection, then a pooled connection: DB_TIMEOUT_MS each) and to be answered
    * (DB_SOCKET_TIMEOUT_MS), with a second to spare.
    */
   readonly reservationMs: number;
@@ -54,9 +60,11 @@ export class TenantRegistry implements OnModuleInit {
     @InjectModel(Organization.name) private readonly organizations: Model<Organization>,
     config: ConfigService<Environment, true>,
     private readonly databaseClock: DatabaseClock,
+    private readonly cache: StateCache,
   ) {
     this.leaseMs = config.get('OPERATION_LEASE_MS', { infer: true });
     this.reservationMs =
+      config.get('TOKEN_STATE_TTL_MS', { infer: true }) +
       config.get('TENANT_HANDLE_TTL_MS', { infer: true }) +
       2 * config.get('DB_TIMEOUT_MS', { infer: true }) +
       config.get('DB_SOCKET_TIMEOUT_MS', { infer: true }) +
@@ -76,26 +84,26 @@ export class TenantRegistry implements OnModuleInit {
     }
   }
 
-  findVisibleBySlug(slug: string): Promise<Organization | null> {
-    return this.organizations
-      .findOne({ slug, ...VISIBLE })
-      .lean()
-      .exec();
+  /** By the unique slug alone, its state checked here: a filter on more fields may not use the index. */
+  async findVisibleBySlug(slug: string): Promise<Organization | null> {
+    return visibleOnly(await this.organizations.findOne({ slug }).lean().exec());
   }
 
-  findVisibleById(id: string): Promise<Organization | null> {
-    return this.organizations
-      .findOne({ _id: id, ...VISIBLE })
-      .lean()
-      .exec();
+  async findVisibleById(id: string): Promise<Organization | null> {
+    return visibleOnly(await this.organizations.findById(id).lean().exec());
   }
 
-  /** The tenant a token names, while its tokens still open anything. */
+  /**
+   * The tenant a token names, while its tokens still open anything; possibly as read up to
+   * TOKEN_STATE_TTL_MS ago, if another instance changed it since (see StateCache).
+   */
   findForToken(id: Types.ObjectId | string): Promise<Organization | null> {
-    return this.organizations
-      .findOne({ _id: id, ...TOKEN_USABLE })
-      .lean()
-      .exec();
+    return this.cache.read(tokenStateKey(id), () =>
+      this.organizations
+        .findOne({ _id: id, ...TOKEN_USABLE })
+        .lean()
+        .exec(),
+    );
   }
 
   async listVisible(skip: number, limit: number): Promise<{ items: Organization[]; total: number }> {
@@ -137,22 +145,24 @@ export class TenantRegistry implements OnModuleInit {
   ): Promise<ClaimedTenant> {
     const target = operation.target_slug;
     try {
-      const claimed = await this.organizations
-        .findOneAndUpdate(
-          {
-            _id: id,
-            state: TenantState.Active,
-            ...(target ? { $or: [{ slug: target }, { claimed_slugs: { $ne: target } }] } : {}),
-          },
-          {
-            $set: { state, operation: { ...operation, ...this.newOwnership() } },
-            $inc: { storage_generation: 1 },
-            ...(target ? { $addToSet: { claimed_slugs: target } } : {}),
-          },
-          { returnDocument: 'after' },
-        )
-        .lean()
-        .exec();
+      const claimed = await this.changing(id, () =>
+        this.organizations
+          .findOneAndUpdate(
+            {
+              _id: id,
+              state: TenantState.Active,
+              ...(target ? { $or: [{ slug: target }, { claimed_slugs: { $ne: target } }] } : {}),
+            },
+            {
+              $set: { state, operation: { ...operation, ...this.newOwnership() } },
+              $inc: { storage_generation: 1 },
+              ...(target ? { $addToSet: { claimed_slugs: target } } : {}),
+            },
+            { returnDocument: 'after' },
+          )
+          .lean()
+          .exec(),
+      );
       if (!claimed) {
         // Busy, or the target is one of its own reserved names.
         throw (target && (await this.slugConflict(target, { _id: id, 'vacated_slugs.slug': target }))) || tenantBusy();
@@ -165,14 +175,16 @@ export class TenantRegistry implements OnModuleInit {
 
   /** Same slug, so the same storage: only the display name changes, if nothing else changed meanwhile. */
   async renameDisplayOnly(tenant: Organization, name: string): Promise<Organization> {
-    const renamed = await this.organizations
-      .findOneAndUpdate(
-        { _id: tenant._id, state: TenantState.Active, slug: tenant.slug },
-        { $set: { organization_name: name } },
-        { returnDocument: 'after' },
-      )
-      .lean()
-      .exec();
+    const renamed = await this.changing(tenant._id, () =>
+      this.organizations
+        .findOneAndUpdate(
+          { _id: tenant._id, state: TenantState.Active, slug: tenant.slug },
+          { $set: { organization_name: name } },
+          { returnDocument: 'after' },
+        )
+        .lean()
+        .exec(),
+    );
     if (!renamed) {
       throw tenantBusy();
     }
@@ -185,14 +197,16 @@ export class TenantRegistry implements OnModuleInit {
     from: TenantState,
     changes: { $set?: TenantChanges; $push?: object } = {},
   ): Promise<Organization> {
-    const completed = await this.organizations
-      .findOneAndUpdate(
-        { _id: tenant._id, state: from, 'operation.id': tenant.operation.id },
-        { ...changes, $set: { ...changes.$set, state: TenantState.Active }, $unset: { operation: 1 } },
-        { returnDocument: 'after' },
-      )
-      .lean()
-      .exec();
+    const completed = await this.changing(tenant._id, () =>
+      this.organizations
+        .findOneAndUpdate(
+          { _id: tenant._id, state: from, 'operation.id': tenant.operation.id },
+          { ...changes, $set: { ...changes.$set, state: TenantState.Active }, $unset: { operation: 1 } },
+          { returnDocument: 'after' },
+        )
+        .lean()
+        .exec(),
+    );
     if (!completed) {
       throw tenantBusy();
     }
@@ -205,21 +219,25 @@ export class TenantRegistry implements OnModuleInit {
    */
   async abandonRename(tenant: ClaimedTenant): Promise<void> {
     const target = tenant.operation.target_slug;
-    await this.organizations
-      .updateOne(
-        { _id: tenant._id, 'operation.id': tenant.operation.id },
-        {
-          $set: { state: TenantState.Active },
-          $unset: { operation: 1 },
-          ...(target && target !== tenant.slug ? { $pull: { claimed_slugs: target } } : {}),
-        },
-      )
-      .exec();
+    await this.changing(tenant._id, () =>
+      this.organizations
+        .updateOne(
+          { _id: tenant._id, 'operation.id': tenant.operation.id },
+          {
+            $set: { state: TenantState.Active },
+            $unset: { operation: 1 },
+            ...(target && target !== tenant.slug ? { $pull: { claimed_slugs: target } } : {}),
+          },
+        )
+        .exec(),
+    );
   }
 
   /** The last step of a delete or of a rolled-back create. */
   async remove(tenant: ClaimedTenant): Promise<void> {
-    await this.organizations.deleteOne({ _id: tenant._id, 'operation.id': tenant.operation.id }).exec();
+    await this.changing(tenant._id, () =>
+      this.organizations.deleteOne({ _id: tenant._id, 'operation.id': tenant.operation.id }).exec(),
+    );
   }
 
   /** Renews the lease; false once another instance has taken the operation over. */
@@ -307,9 +325,14 @@ export class TenantRegistry implements OnModuleInit {
 
   /** Recorded before an entity's first write, so that rename and delete always find its collection. */
   async recordEntity(tenantId: string, entity: string): Promise<void> {
-    const { matchedCount } = await this.organizations
-      .updateOne({ _id: new Types.ObjectId(tenantId), state: TenantState.Active }, { $addToSet: { entities: entity } })
-      .exec();
+    const { matchedCount } = await this.changing(tenantId, () =>
+      this.organizations
+        .updateOne(
+          { _id: new Types.ObjectId(tenantId), state: TenantState.Active },
+          { $addToSet: { entities: entity } },
+        )
+        .exec(),
+    );
     if (matchedCount === 0) {
       throw tenantBusy();
     }
@@ -340,16 +363,18 @@ export class TenantRegistry implements OnModuleInit {
    * names reserved until they are freed.
    */
   async entomb(tenant: ClaimedTenant): Promise<void> {
-    await this.organizations
-      .updateOne(
-        { _id: tenant._id, 'operation.id': tenant.operation.id },
-        {
-          $set: { state: TenantState.Deleted },
-          $unset: { operation: 1 },
-          $push: { vacated_slugs: this.vacancy(tenant) },
-        },
-      )
-      .exec();
+    await this.changing(tenant._id, () =>
+      this.organizations
+        .updateOne(
+          { _id: tenant._id, 'operation.id': tenant.operation.id },
+          {
+            $set: { state: TenantState.Deleted },
+            $unset: { operation: 1 },
+            $push: { vacated_slugs: this.vacancy(tenant) },
+          },
+        )
+        .exec(),
+    );
   }
 
   /** Tenants with a reserved name whose reservation has run out, and that no instance is freeing. */
@@ -449,6 +474,18 @@ export class TenantRegistry implements OnModuleInit {
         { $unset: { vacancy_lease_until: 1 } },
       )
       .exec();
+  }
+
+  /**
+   * A write to one organization's record, then its cached copy dropped on every instance: also when
+   * the write failed, for it may still have been applied.
+   */
+  private async changing<T>(id: Types.ObjectId | string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.cache.invalidate(tokenStateKey(id));
+    }
   }
 
   /** Why `slug` cannot be taken, if it cannot: held by a tenant, or reserved after being given up. */

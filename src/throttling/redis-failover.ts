@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Redis } from 'ioredis';
+import { redisOptions } from '../common/redis-options';
 import { Environment } from '../config/environment';
-
-/** Redis must answer fast or not at all: a slow limiter would slow every login and create. */
-const REDIS_TIMEOUT_MS = 500;
 
 /**
  * The Redis of REDIS_URL, shared by every instance, for the rate-limit counters. While it is unset
@@ -22,15 +20,7 @@ export class RedisFailover implements OnApplicationShutdown {
     if (!url) {
       return;
     }
-    this.client = new Redis(url, {
-      keyPrefix: 'org-service:throttle:',
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: REDIS_TIMEOUT_MS,
-      commandTimeout: REDIS_TIMEOUT_MS,
-      disconnectTimeout: REDIS_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    });
+    this.client = new Redis(url, redisOptions('org-service:throttle:'));
     // Failures surface through run(); ioredis would otherwise log each reconnection attempt.
     this.client.on('error', () => undefined);
   }
