@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from 'node:http';
 import { Socket } from 'node:net';
-import helmet from '@fastify/helmet';
 import { VersioningType } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyHttpOptions } from 'fastify';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/auth.decorator';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
@@ -44,7 +44,7 @@ const MAX_REQUEST_LINE_BYTES = 16_384;
 /** Everything main.ts and the e2e tests share, so that tests exercise the real configuration. */
 export async function configureApp(app: NestFastifyApplication, env: Environment): Promise<void> {
   app.useLogger(new QuietStartupLogger(app.get(Logger)));
-  await app.register(helmet, { hsts: false, contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  sendSecurityHeaders(app);
   upgradeOnlyOverTls(app);
   app.enableCors({ origin: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : false });
   // `/api/v1/...` beside the seed paths, which have no version.
@@ -96,6 +96,20 @@ function closeStalledAnswers(app: NestFastifyApplication, timeoutMs: number): vo
 }
 
 /**
+ * Helmet's headers on every answer, from one middleware made once: @fastify/helmet makes a new one,
+ * parsing the whole policy again, for every request.
+ */
+function sendSecurityHeaders(app: NestFastifyApplication): void {
+  const securityHeaders = helmet({ hsts: false, contentSecurityPolicy: { directives: SWAGGER_UI_CSP } });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) =>
+      securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)),
+    );
+}
+
+/**
  * Swagger UI at /docs needs its inline styles and the validator badge; ReDoc at /redoc inline styles
  * too, and its search runs in a worker it creates from a blob: URL. Everything else stays
  * same-origin. upgrade-insecure-requests is added per request, over TLS only (upgradeOnlyOverTls).
@@ -126,8 +140,8 @@ function upgradeOnlyOverTls(app: NestFastifyApplication): void {
       if (request.protocol !== 'https') {
         return;
       }
-      // Helmet writes its headers straight onto the raw response, in an onRequest hook of its own
-      // registered before this one.
+      // Helmet writes its headers straight onto the raw response, in an onRequest hook registered
+      // before this one.
       reply.raw.setHeader('strict-transport-security', HSTS);
       const csp = reply.raw.getHeader('content-security-policy');
       if (typeof csp === 'string' && !/(^|;)\s*upgrade-insecure-requests/.test(csp)) {

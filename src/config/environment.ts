@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsEmail, IsEnum, IsIn, IsOptional, IsString, Matches, ValidateBy, validateSync } from 'class-validator';
+import { availableParallelism } from 'node:os';
 import { passwordProblem } from '../passwords/password-policy';
 import { WholeNumber } from '../common/decorators/whole-number.decorator';
 
@@ -53,6 +54,13 @@ export class Environment {
   /** Under 10 only outside production: for seeding many organizations quickly (npm run bench:scale). */
   @WholeNumberSetting(4, 15)
   BCRYPT_COST = 12;
+
+  /**
+   * bcrypt hashes and comparisons run at once; the rest wait their turn. One core fewer than the
+   * machine has by default, so that a flood of logins leaves the other requests a core.
+   */
+  @WholeNumberSetting(1, 256)
+  BCRYPT_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 
   @IsOptional()
   @IsEmail()

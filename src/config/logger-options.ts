@@ -14,9 +14,8 @@ import { Environment } from './environment';
 export function loggerOptions(env: Environment): Params {
   const options = {
     level: env.LOG_LEVEL,
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
     autoLogging: env.NODE_ENV !== 'test',
-    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    serializers: { req: withoutCredentials, res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
   };
   if (env.NODE_ENV !== 'development') {
     return { pinoHttp: options, forRoutes: EVERY_ROUTE };
@@ -28,6 +27,22 @@ export function loggerOptions(env: Environment): Params {
     messageFormat: readableMessage,
   });
   return { pinoHttp: [options, pretty], forRoutes: EVERY_ROUTE };
+}
+
+const CREDENTIAL_HEADERS = ['authorization', 'cookie'];
+
+/**
+ * The request as pino-http serializes it, its credential headers replaced: cheaper than pino's
+ * `redact`, which clones the whole request line for every request.
+ */
+function withoutCredentials<R extends { headers: Record<string, unknown> }>(req: R): R {
+  const headers = { ...req.headers };
+  for (const name of CREDENTIAL_HEADERS) {
+    if (headers[name] !== undefined) {
+      headers[name] = '[Redacted]';
+    }
+  }
+  return { ...req, headers };
 }
 
 /**
