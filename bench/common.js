@@ -7,7 +7,7 @@ const path = require('node:path');
 
 const PASSWORD = 'SecurePassword123!';
 
-/** `--seconds 10 --warmup 2 --connections 50 --mode collection|database`, with these defaults. */
+/** `--seconds 10 --warmup 2 --connections 50 --workers 1 --mode collection|database`, with these defaults. */
 function benchOptions(argv, defaults = {}) {
   const args = Object.fromEntries(
     argv.reduce(
@@ -19,6 +19,7 @@ function benchOptions(argv, defaults = {}) {
     seconds: Number(args.seconds ?? defaults.seconds ?? 10),
     warmup: Number(args.warmup ?? defaults.warmup ?? 2),
     connections: Number(args.connections ?? defaults.connections ?? 50),
+    workers: Number(args.workers ?? 1),
     modes: args.mode ? [args.mode] : ['collection', 'database'],
     args,
   };
@@ -74,9 +75,11 @@ function print(name, result, floorName, ratio) {
   );
 }
 
+/** Resident memory of a process and its children (the workers of WEB_CONCURRENCY), in MiB. */
 function rssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  const kiB = (id) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${id}/status`, 'utf8'))[1]);
+  return Math.round([pid, ...children].reduce((total, id) => total + kiB(id), 0) / 1024);
 }
 
 /** Writes the run to bench/results/<prefix><time>.json and says where. */

@@ -9,7 +9,7 @@
  * then is measured; it prints req/s, p50, p99, non-2xx and the ratio to its floor, and writes the
  * whole run as JSON to bench/results/.
  *
- *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 50] [--mode collection|database]
+ *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 50] [--workers 1] [--mode collection|database]
  */
 const autocannon = require('autocannon');
 const bcrypt = require('bcrypt');
@@ -47,7 +47,14 @@ async function main() {
     at: new Date().toISOString(),
     machine: machine(),
     node: process.version,
-    settings: { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, bcryptCost: BCRYPT_COST },
+    settings: {
+      seconds: SECONDS,
+      warmup: WARMUP,
+      connections: CONNECTIONS,
+      workers: OPTIONS.workers,
+      bcryptCost: BCRYPT_COST,
+      bcryptConcurrency: BCRYPT_CONCURRENCY,
+    },
     bcrypt: await bcryptFloors(),
     modes: {},
   };
@@ -75,6 +82,7 @@ async function benchMode(uri, mode, bcryptFloor) {
       JWT_SECRET: randomBytes(32).toString('base64url'),
       BCRYPT_COST: String(BCRYPT_COST),
       BCRYPT_CONCURRENCY: String(BCRYPT_CONCURRENCY),
+      WEB_CONCURRENCY: String(OPTIONS.workers),
       LOGIN_RATE_LIMIT: '100000000',
       LOGIN_FAILURE_CEILING: '100000000',
       CREATE_RATE_LIMIT: '100000000',

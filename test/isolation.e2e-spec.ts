@@ -22,6 +22,10 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
   const master = `e2e_isolation_${mode()}_${randomSuffix()}`;
   // Reserved for 0.5 + 2 × 1 + 1.5 + 1 = 5 s after a name is given up.
   const env = {
+    // Two apps in one process share Passport's strategy registry, so the last one started checks
+    // every token: a token-state cache would be that app's, and miss the other's changes. Caching
+    // across instances is tested with processes (token-state.e2e-spec.ts).
+    TOKEN_STATE_TTL_MS: '0',
     MASTER_DB_NAME: master,
     OPERATION_LEASE_MS: '1000',
     TENANT_HANDLE_TTL_MS: '500',

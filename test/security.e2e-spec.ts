@@ -276,13 +276,24 @@ describe('Security (e2e)', () => {
       return { id: response.body.data.member_id, email };
     }
 
-    /** The master data and both organizations' members and audit trails, read straight from the database. */
+    /**
+     * Both organizations' records, admins, members and audit trails, the superadmin, and every refresh token, read
+     * straight from the database. Other organizations' records are left out: recovery frees the names
+     * of those deleted earlier whenever their reservation ends.
+     */
     async function state(): Promise<string> {
       const { storage } = testApp();
       const master = storage.client.db(storage.master);
+      const ids = (key: 'id' | 'adminId') => ({
+        _id: { $in: [target, outsider].map((o) => new mongo.ObjectId(o[key])) },
+      });
       const [organizations, admins, refreshTokens, ...tenants] = await Promise.all([
-        storage.organizations().find().sort({ _id: 1 }).toArray(),
-        storage.admins().find().sort({ _id: 1 }).toArray(),
+        storage.organizations().find(ids('id')).sort({ _id: 1 }).toArray(),
+        storage
+          .admins()
+          .find({ $or: [ids('adminId'), { role: 'superadmin' }] })
+          .sort({ _id: 1 })
+          .toArray(),
         master.collection('refresh_tokens').find().sort({ _id: 1 }).toArray(),
         ...[target, outsider].flatMap(({ name }) => [
           storage.documents(storageNameOf(name), 'members'),

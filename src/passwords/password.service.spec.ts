@@ -3,8 +3,9 @@ import bcrypt from 'bcrypt';
 import { Environment } from '../config/environment';
 import { PasswordService } from './password.service';
 
-async function passwordService(): Promise<PasswordService> {
-  const config = { get: (key: keyof Environment) => (key === 'BCRYPT_COST' ? 10 : undefined) };
+async function passwordService(concurrency = 2): Promise<PasswordService> {
+  const settings: Partial<Environment> = { BCRYPT_COST: 10, BCRYPT_CONCURRENCY: concurrency };
+  const config = { get: (key: keyof Environment) => settings[key] };
   const service = new PasswordService(config as unknown as ConfigService<Environment, true>);
   await service.onModuleInit();
   return service;
@@ -47,5 +48,26 @@ describe('PasswordService', () => {
     expect(await bcrypt.compare(`${first72}-and-more`, hash)).toBe(true);
     expect(await service.verify(first72, hash)).toBe(true);
     expect(await service.verify(`${first72}-and-more`, hash)).toBe(false);
+  });
+
+  it('runs at most BCRYPT_CONCURRENCY hashes and comparisons at once, each in its turn', async () => {
+    const limited = await passwordService(2);
+    let inFlight = 0;
+    let most = 0;
+    const order: number[] = [];
+    jest.spyOn(bcrypt, 'compare').mockImplementation(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight -= 1;
+      return true;
+    });
+    await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        limited.verify('SecurePassword123!', 'hash').then(() => order.push(index)),
+      ),
+    );
+    expect(most).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
