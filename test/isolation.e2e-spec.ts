@@ -20,7 +20,7 @@ import { mode, startTestApp, TestApp } from './support/test-app';
  */
 describe('Isolation under renames, deletes and late writes (e2e)', () => {
   const master = `e2e_isolation_${mode()}_${randomSuffix()}`;
-  // Reserved for 0.5 + 2 × 1 + 1.5 + 1 = 5 s after a name is given up.
+  // Reserved for 2 + 2 × 1 + 1.5 + 1 = 6.5 s after a name is given up.
   const env = {
     // Two apps in one process share Passport's strategy registry, so the last one started checks
     // every token: a token-state cache would be that app's, and miss the other's changes. Caching
@@ -28,7 +28,8 @@ describe('Isolation under renames, deletes and late writes (e2e)', () => {
     TOKEN_STATE_TTL_MS: '0',
     MASTER_DB_NAME: master,
     OPERATION_LEASE_MS: '1000',
-    TENANT_HANDLE_TTL_MS: '500',
+    // Long enough for a held handle to outlast a rename on a busy machine.
+    TENANT_HANDLE_TTL_MS: '2000',
     DB_TIMEOUT_MS: '1000',
     DB_SOCKET_TIMEOUT_MS: '1500',
   };
