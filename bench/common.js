@@ -4,6 +4,7 @@ const autocannon = require('autocannon');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { startLocalMongo } = require('../tools/local-mongo');
 
 const PASSWORD = 'SecurePassword123!';
 
@@ -27,6 +28,24 @@ function benchOptions(argv, defaults = {}) {
 
 function machine() {
   return { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) };
+}
+
+/**
+ * A run: `benchMode(uri, mode)` for each mode, on one database (a local MongoDB-wire server, or
+ * MONGODB_URI), recorded with the machine and `header`, then written to bench/results/.
+ */
+async function runModes(modes, header, benchMode, resultsPrefix = '') {
+  const run = { at: new Date().toISOString(), machine: machine(), node: process.version, ...header, modes: {} };
+  const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
+  const uri = process.env.MONGODB_URI ?? database.uri;
+  try {
+    for (const mode of modes) {
+      run.modes[mode] = await benchMode(uri, mode);
+    }
+  } finally {
+    await database?.stop();
+  }
+  writeResults(run, resultsPrefix);
 }
 
 /** A warm-up run, thrown away, then the measured one. */
@@ -91,4 +110,4 @@ function writeResults(run, prefix = '') {
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { PASSWORD, benchOptions, machine, measure, summary, post, postJson, print, rssMiB, writeResults };
+module.exports = { PASSWORD, benchOptions, runModes, measure, summary, post, postJson, print, rssMiB };

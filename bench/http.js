@@ -17,18 +17,16 @@ const { randomBytes } = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { startAppProcess } = require('../tools/app-process');
-const { startLocalMongo } = require('../tools/local-mongo');
 const {
   PASSWORD,
   benchOptions,
-  machine,
+  runModes,
   measure: measureWith,
   summary,
   post,
   postJson,
   print,
   rssMiB,
-  writeResults,
 } = require('./common');
 
 const OPTIONS = benchOptions(process.argv.slice(2));
@@ -41,32 +39,17 @@ const RENAMED_ORGANIZATIONS = 100;
 const MEMBERS = 20;
 
 async function main() {
-  const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
-  const uri = process.env.MONGODB_URI ?? database.uri;
-  const run = {
-    at: new Date().toISOString(),
-    machine: machine(),
-    node: process.version,
-    settings: {
-      seconds: SECONDS,
-      warmup: WARMUP,
-      connections: CONNECTIONS,
-      workers: OPTIONS.workers,
-      bcryptCost: BCRYPT_COST,
-      bcryptConcurrency: BCRYPT_CONCURRENCY,
-    },
-    bcrypt: await bcryptFloors(),
-    modes: {},
+  const bcryptFloor = await bcryptFloors();
+  printBcrypt(bcryptFloor);
+  const settings = {
+    seconds: SECONDS,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    workers: OPTIONS.workers,
+    bcryptCost: BCRYPT_COST,
+    bcryptConcurrency: BCRYPT_CONCURRENCY,
   };
-  printBcrypt(run.bcrypt);
-  try {
-    for (const mode of MODES) {
-      run.modes[mode] = await benchMode(uri, mode, run.bcrypt);
-    }
-  } finally {
-    await database?.stop();
-  }
-  writeResults(run);
+  await runModes(MODES, { settings, bcrypt: bcryptFloor }, (uri, mode) => benchMode(uri, mode, bcryptFloor));
 }
 
 async function benchMode(uri, mode, bcryptFloor) {

@@ -18,8 +18,7 @@
  */
 const { randomBytes } = require('node:crypto');
 const { startAppProcess } = require('../tools/app-process');
-const { startLocalMongo } = require('../tools/local-mongo');
-const { PASSWORD, benchOptions, machine, measure, post, print, rssMiB, writeResults } = require('./common');
+const { PASSWORD, benchOptions, runModes, measure, post, print, rssMiB } = require('./common');
 
 const OPTIONS = benchOptions(process.argv.slice(2));
 const ORGANIZATIONS = Number(OPTIONS.args.organizations ?? 10_000);
@@ -34,23 +33,8 @@ async function main() {
     `bench:scale: BCRYPT_COST=${BCRYPT_COST} and NODE_ENV=test, to seed ${ORGANIZATIONS} organizations quickly ` +
       '(production refuses a cost under 10)',
   );
-  const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
-  const uri = process.env.MONGODB_URI ?? database.uri;
-  const run = {
-    at: new Date().toISOString(),
-    machine: machine(),
-    node: process.version,
-    settings: { ...OPTIONS, args: undefined, organizations: ORGANIZATIONS, bcryptCost: BCRYPT_COST },
-    modes: {},
-  };
-  try {
-    for (const mode of OPTIONS.modes) {
-      run.modes[mode] = await scaleMode(uri, mode);
-    }
-  } finally {
-    await database?.stop();
-  }
-  writeResults(run, 'scale-');
+  const settings = { ...OPTIONS, args: undefined, organizations: ORGANIZATIONS, bcryptCost: BCRYPT_COST };
+  await runModes(OPTIONS.modes, { settings }, scaleMode, 'scale-');
 }
 
 async function scaleMode(uri, mode) {

@@ -207,9 +207,9 @@ describe('Faults: the database stops in the middle of create, rename and delete 
     const tenantStorage = testApp.app.get(TenantStorageService);
     const drop = tenantStorage.drop.bind(tenantStorage);
     let interrupted: Record<string, unknown> | undefined;
-    jest.spyOn(tenantStorage, 'drop').mockImplementation(async (storageName, tenantId, beforeEachStep) => {
+    jest.spyOn(tenantStorage, 'drop').mockImplementation(async (dropped, tenantId, beforeEachStep) => {
       let step = 0;
-      return drop(storageName, tenantId, async () => {
+      return drop(dropped, tenantId, async () => {
         step += 1;
         if (step === stopAtStep && interrupted === undefined) {
           interrupted = {

@@ -20,9 +20,9 @@ import { mode, startTestApp, TestApp } from './support/test-app';
 const DB_TIMEOUT_MS = 2000;
 /**
  * Late, not gone: an operation on a new connection takes two round trips (handshake, command),
- * 4 × 300 ms, well within DB_TIMEOUT_MS.
+ * 4 × 150 ms, well within DB_TIMEOUT_MS.
  */
-const DELAY_MS = 300;
+const DELAY_MS = 150;
 /** Too late: a round trip of 1.5 × DB_TIMEOUT_MS, every operation past its deadline. */
 const TOO_LATE_MS = 0.75 * DB_TIMEOUT_MS;
 

@@ -25,6 +25,7 @@ const VENV = path.join(ROOT, '.venv-fuzz');
 const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 const SCHEMATHESIS_VERSION = '4.32.5';
 const PHASES = 'examples,coverage,fuzzing,stateful';
+const FUZZ_CONCURRENCY = 2;
 /**
  * schemathesis.toml: the exceptions to "every check, everywhere", each as narrow as it can be, with
  * its reason. Everything else runs with Schemathesis's defaults.
@@ -106,7 +107,7 @@ async function main() {
       ['superadmin', async (base) => ({ token: await login(base, SUPERADMIN) })],
     ];
     const reports = mkdtempSync(path.join(tmpdir(), 'fuzz-'));
-    for (const [who, identityIn] of identities) {
+    const fuzzIdentity = async ([who, identityIn]) => {
       const slug = who.replace(/ /g, '-');
       // An app and master database of its own: what one identity created cannot stand in the way
       // (409) of the next one's creates, which the stateful phase needs to follow its links.
@@ -118,15 +119,23 @@ async function main() {
         const extra = who === 'superadmin' ? SUPERADMIN_CONFIG : '';
         writeFileSync(config, FUZZ_CONFIG + extra + fixtureConfig(fixture, id));
         const har = path.join(reports, `${slug}.har`);
-        const status = await runSchemathesis(app.url, token, config, har);
+        const { status, output } = await runSchemathesis(app.url, token, config, har);
         const made = JSON.parse(readFileSync(har, 'utf8')).log.entries.length;
         requests += made;
-        console.log(`fuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
+        console.log(`${output}\nfuzz (${who}): ${made} requests, ${status === 0 ? 'no failures' : 'FAILURES above'}`);
         failed ||= status !== 0;
       } finally {
         await app.stop();
       }
-    }
+    };
+    // Two identities at a time: each run waits on the app as much as it computes.
+    const queue = [...identities];
+    const next = async () => {
+      for (let identity = queue.shift(); identity; identity = queue.shift()) {
+        await fuzzIdentity(identity);
+      }
+    };
+    await Promise.all(Array.from({ length: FUZZ_CONCURRENCY }, next));
   } finally {
     await database.stop();
   }
@@ -188,14 +197,18 @@ function runSchemathesis(base, token, config, harPath) {
   if (token) {
     args.push('--header', `Authorization: Bearer ${token}`);
   }
-  // Asynchronous, so that this process keeps draining the database server's output meanwhile.
+  // Asynchronous, so that this process keeps draining the database server's output meanwhile; its
+  // report is kept whole, to be printed in one piece beside the other identity's.
   const fuzzer = spawn(SCHEMATHESIS, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
   createInterface({ input: fuzzer.stdout }).on('line', (line) => {
     // Schemathesis closes with a pytest-style "=== 1 warning in 7.06s ===" line, which log readers
     // take for a pytest run that executed no test; the same facts are in its summary above it.
-    if (!PYTEST_STYLE_FOOTER.test(line)) console.log(line);
+    if (!PYTEST_STYLE_FOOTER.test(line)) lines.push(line);
   });
-  return new Promise((resolve) => fuzzer.once('close', (code) => resolve(code ?? 1)));
+  return new Promise((resolve) =>
+    fuzzer.once('close', (code) => resolve({ status: code ?? 1, output: lines.join('\n') })),
+  );
 }
 
 /**

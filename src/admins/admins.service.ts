@@ -122,8 +122,13 @@ export class AdminsService implements OnModuleInit {
     }
   }
 
+  /** Run once its organization is being deleted, which no longer adds admins to it. */
   async deleteByOrganization(organizationId: Types.ObjectId): Promise<void> {
-    await this.changing(null, () => this.admins.deleteMany({ organization_id: organizationId }).exec());
+    const admins = await this.admins.find({ organization_id: organizationId }, { _id: 1 }).lean().exec();
+    await this.changing(
+      admins.map(({ _id }) => _id),
+      () => this.admins.deleteMany({ organization_id: organizationId }).exec(),
+    );
   }
 
   /** Removes one organization admin by its id: what a rolled-back create takes back of its own. */
@@ -191,15 +196,15 @@ export class AdminsService implements OnModuleInit {
   }
 
   /**
-   * A write to the admin of `adminId` (null: to admins not known one by one), then their cached
+   * A write to the admins of `adminIds` (null: to admins not known one by one), then their cached
    * copies dropped on every instance: also when the write failed, for it may still have been applied.
    */
-  private async changing<T>(adminId: Types.ObjectId | null, write: () => Promise<T>): Promise<T> {
+  private async changing<T>(adminIds: Types.ObjectId | Types.ObjectId[] | null, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } finally {
-      if (adminId) {
-        this.cache.invalidate(tokenStateKey(adminId));
+      if (adminIds) {
+        this.cache.invalidate(...[adminIds].flat().map(tokenStateKey));
       } else {
         this.cache.invalidateAll();
       }

@@ -225,7 +225,7 @@ export class MembersService {
           .findOneAndUpdate(
             { _id: member._id, token_version: member.token_version },
             { $set: change, $inc: { token_version: 1 } },
-            { new: true, projection: { password_hash: 0 } },
+            { returnDocument: 'after', projection: { password_hash: 0 } },
           )
           .lean()
           .exec(),

@@ -180,7 +180,11 @@ export class OrganizationLifecycleService {
           await this.storage.dropLeftovers(storageNameForSlug(slug), guard);
           await this.registry.markTargetEmptied(organization);
         }
-        await this.storage.move(storageNameForSlug(organization.slug), organization._id.toString(), guard);
+        await this.storage.move(
+          storageOf(organization.slug, organization.entities),
+          organization._id.toString(),
+          guard,
+        );
       });
     }
     return this.registry.completeRename(organization);
@@ -194,7 +198,7 @@ export class OrganizationLifecycleService {
     this.tenancy.retire(organization._id.toString(), organization.storage_generation, 'gone');
     await this.admins.deleteByOrganization(organization._id);
     await this.registry.withLease(organization, () =>
-      this.storage.drop(storageNameForSlug(organization.slug), organization._id.toString(), () =>
+      this.storage.drop(storageOf(organization.slug, organization.entities), organization._id.toString(), () =>
         this.registry.confirmOwnership(organization),
       ),
     );
@@ -213,7 +217,8 @@ export class OrganizationLifecycleService {
     }
     try {
       for (const vacancy of taken.vacated_slugs.filter((candidate) => this.registry.isDue(candidate))) {
-        const vacated = storageNameForSlug(vacancy.slug);
+        // A late write's entity was recorded before it: on the vacancy, or on the record during the rename.
+        const vacated = storageOf(vacancy.slug, [...new Set([...vacancy.entities, ...taken.entities])]);
         const stillHeld = () => this.registry.confirmVacancies(taken);
         if (taken.state === TenantState.Deleted) {
           await this.storage.drop(vacated, taken._id.toString(), stillHeld);
@@ -252,7 +257,7 @@ export class OrganizationLifecycleService {
   ): Promise<void> {
     const removeOwnAdmin = () => this.admins.deleteOrganizationAdmin(organization.admin_id, organization._id);
     try {
-      await this.storage.drop(storageNameForSlug(organization.slug), organization._id.toString(), () =>
+      await this.storage.drop(storageOf(organization.slug, organization.entities), organization._id.toString(), () =>
         this.registry.confirmOwnership(organization),
       );
     } catch (error) {

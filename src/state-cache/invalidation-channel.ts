@@ -18,8 +18,11 @@ export interface WorkerInvalidation {
 }
 
 export function isWorkerInvalidation(message: unknown): message is WorkerInvalidation {
-  const keys = (message as Partial<WorkerInvalidation> | null)?.stateInvalidation;
-  return Array.isArray(keys) && keys.every((key) => typeof key === 'string');
+  return isKeyList((message as Partial<WorkerInvalidation> | null)?.stateInvalidation);
+}
+
+function isKeyList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((key) => typeof key === 'string');
 }
 
 /**
@@ -86,8 +89,8 @@ export class InvalidationChannel implements OnModuleInit, OnApplicationShutdown 
   private fromRedis(message: string): void {
     try {
       const keys: unknown = JSON.parse(message);
-      if (isWorkerInvalidation({ stateInvalidation: keys })) {
-        this.deliver(keys as string[]);
+      if (isKeyList(keys)) {
+        this.deliver(keys);
       }
     } catch {
       // Not ours: ignored.

@@ -7,7 +7,7 @@ import { DUPLICATE_KEY, isNamespaceNotFoundError } from '../common/mongo-errors'
 import { TenancyMode } from '../config/environment';
 import { Aside } from './schemas/aside.schema';
 import { storageNameForSlug } from './storage-names';
-import { TenantState, TenantStorage } from './tenant';
+import { definedEntityNames, TenantState, TenantStorage } from './tenant';
 import { TenantCollection, TenantConnectionService } from './tenant-connection.service';
 import { StorageHolder, TenantRegistry } from './tenant-registry.service';
 import { TENANT_FIELD } from './tenant-stamp';
@@ -56,22 +56,22 @@ export class TenantStorageService {
    * `beforeEachStep` runs before each collection: the caller's chance to stop once it no longer owns
    * the operation.
    */
-  move(storageName: string, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
-    return this.evacuate(storageName, { tenantId }, beforeEachStep);
+  move(storage: TenantStorage, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
+    return this.evacuate(storage, { tenantId }, beforeEachStep);
   }
 
   /** A delete, or a create rolled back: the organization's documents go. */
-  drop(storageName: string, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
-    return this.evacuate(storageName, { tenantId, discardOwn: true }, beforeEachStep);
+  drop(storage: TenantStorage, tenantId: string, beforeEachStep: StepGuard): Promise<void> {
+    return this.evacuate(storage, { tenantId, discardOwn: true }, beforeEachStep);
   }
 
   /**
    * Empties a storage name that a create or a rename has just claimed, so that nothing found there
    * ever joins the organization's data. There is normally nothing: a former owner's late writes are
-   * dropped or carried off before its reserved name is free again.
+   * dropped or carried off, by its recorded entities, before its reserved name is free again.
    */
   dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
-    return this.evacuate(storageName, {}, beforeEachStep);
+    return this.evacuate({ storageName, entities: [] }, {}, beforeEachStep);
   }
 
   /** Recovery: settles the asides whose step has not for a while (it died, or waits for an owner). */
@@ -100,11 +100,12 @@ export class TenantStorageService {
    * same name (a crash, or an owner that was being created) go first. Late writes that recreate a
    * collection meanwhile are the reservation's to move, which runs this again.
    */
-  private async evacuate(storageName: string, plan: Evacuation, beforeEachStep: StepGuard): Promise<void> {
+  private async evacuate(storage: TenantStorage, plan: Evacuation, beforeEachStep: StepGuard): Promise<void> {
+    const { storageName } = storage;
     for (const aside of await this.asides.find({ storage_name: storageName }).lean().exec()) {
       await this.settle(aside);
     }
-    for (const { collection, entity } of await this.collectionsUnder(storageName)) {
+    for (const { collection, entity } of await this.collectionsUnder(storage)) {
       await beforeEachStep();
       const aside = await this.setAside(storageName, collection, entity, plan);
       if (aside) {
@@ -113,16 +114,27 @@ export class TenantStorageService {
     }
   }
 
-  /** What is under a storage name now, whether its organization recorded it or not; asides excepted. */
+  /**
+   * What is under a storage name now, asides excepted: in database mode all its database holds; in
+   * collection mode the collections of the entities recorded for it or defined here, each looked up
+   * by name (a pattern would walk every tenant's collections, on every create).
+   */
   private async collectionsUnder(
-    storageName: string,
+    storage: TenantStorage,
   ): Promise<Array<{ collection: TenantCollection; entity: string | null }>> {
-    const { database } = this.tenancy.locate(storageName, null);
+    const { storageName } = storage;
+    const { database, collection: defaultCollection } = this.tenancy.locate(storageName, null);
     const byDatabase = this.tenancy.mode === TenancyMode.Database;
-    // Collection mode: `org_<slug>` and `org_<slug>__<entity>`; no slug contains `__`.
-    const filter = byDatabase ? {} : { name: { $regex: `^${storageName}(__[a-z0-9_]+)?$` } };
+    const entityOf = new Map<string, string | null>(
+      byDatabase
+        ? []
+        : [null, ...new Set([...storage.entities, ...definedEntityNames()])].map((entity) => [
+            this.tenancy.locate(storageName, entity).collection,
+            entity,
+          ]),
+    );
+    const filter = byDatabase ? {} : { name: { $in: [...entityOf.keys()] } };
     const listed = await this.client().db(database).listCollections(filter, { nameOnly: true }).toArray();
-    const defaultCollection = this.tenancy.locate(storageName, null).collection;
     // The default collection first, then the entities by name: one order for every run of a step.
     return listed
       .map(({ name }) => name as string)
@@ -130,7 +142,7 @@ export class TenantStorageService {
       .sort((a, b) => (a === defaultCollection ? -1 : b === defaultCollection ? 1 : a.localeCompare(b)))
       .map((name) => ({
         collection: { database, collection: name },
-        entity: name === defaultCollection ? null : byDatabase ? name : name.slice(storageName.length + 2),
+        entity: name === defaultCollection ? null : byDatabase ? name : entityOf.get(name)!,
       }));
   }
 

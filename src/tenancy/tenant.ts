@@ -71,3 +71,8 @@ export function defineTenantEntity<T>(name: string | null, schema: Schema<T>): T
   stampTenantDocuments(schema as Schema);
   return { name, schema };
 }
+
+/** The entity names this process defines (the default collection's `null` left out). */
+export function definedEntityNames(): string[] {
+  return [...definedEntities].filter((name): name is string => name !== null);
+}

@@ -3,7 +3,9 @@ package dev.orgservice.mongo;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.QueryMatcher;
 import de.bwaldvogel.mongo.backend.Utils;
@@ -32,7 +34,9 @@ import de.bwaldvogel.mongo.exception.MongoServerException;
  *    collection's name after the rename), so a renamed collection was empty after a restart.
  * F. H2 only: dropDatabase("x") removed the maps of every database whose name starts with "x" (x1, x_2, ...),
  *    destroying their data ("Map ... is closed" on the next write).
- * G. listCollections ignored its filter and returned every collection; apply the filter.
+ * G. listCollections ignored its filter and returned every collection; apply the filter. A filter on exact
+ *    names ({name: "x"} or {name: {$in: [...]}}) looks each name up, as MongoDB does, instead of walking
+ *    every collection of the database.
  * H. Dropping a missing collection ("ns not found") and renaming one ("source namespace does not exist")
  *    failed without an error code; MongoDB says NamespaceNotFound (26), which the driver's drop() ignores.
  * I. listDatabases listed a database whose collections had all been dropped or renamed away (and one that
@@ -43,14 +47,18 @@ final class CommandFixes {
     private CommandFixes() {
     }
 
+    /** Not a collection in MongoDB; mongo-java-server keeps index descriptions there and never lists it. */
+    private static final String INDEXES_COLLECTION = "system.indexes";
+
     private static final List<String> NAMESPACE_NOT_FOUND_MESSAGES = List.of("ns not found", "source namespace does not exist");
 
     /**
      * @param handleCommand runs a command on the database the query was sent to
      * @param runOn runs a command document on the named database
+     * @param target the database the query was sent to
      */
     static Document handle(String command, Document query, Function<String, Document> handleCommand,
-                           BiFunction<String, Document, Document> runOn) {
+                           BiFunction<String, Document, Document> runOn, Supplier<MongoDatabase> target) {
         if (command.equalsIgnoreCase("listDatabases")) { // I
             Document reply = handleCommand.apply(command);
             List<?> databases = (List<?>) reply.get("databases");
@@ -66,6 +74,10 @@ final class CommandFixes {
         }
         if (command.equalsIgnoreCase("listCollections") && query.get("filter") instanceof Document filter
             && !filter.isEmpty()) { // G
+            List<String> names = exactNames(filter);
+            if (names != null) {
+                return listNamed(target.get(), names);
+            }
             Document reply = handleCommand.apply(command);
             Document cursor = (Document) reply.get("cursor");
             List<?> all = (List<?>) cursor.get("firstBatch");
@@ -82,6 +94,37 @@ final class CommandFixes {
             }
         }
         return handleWithErrorCodes(command, handleCommand);
+    }
+
+    /** The names a filter on `name` alone asks for exactly, or null for any other filter. */
+    private static List<String> exactNames(Document filter) {
+        Object value = filter.size() == 1 ? filter.get("name") : null;
+        if (value instanceof String name) {
+            return List.of(name);
+        }
+        if (value instanceof Document condition && condition.size() == 1 && condition.get("$in") instanceof List<?> names
+            && names.stream().allMatch(String.class::isInstance)) {
+            return names.stream().map(String.class::cast).distinct().toList();
+        }
+        return null;
+    }
+
+    /** The reply mongo-java-server gives for these collections, from a lookup of each name. */
+    private static Document listNamed(MongoDatabase database, List<String> names) {
+        List<Document> found = names.stream()
+            .filter(name -> !name.equals(INDEXES_COLLECTION) && database.resolveCollection(name, false) != null)
+            .map(name -> new Document("name", name)
+                .append("options", new Document())
+                .append("info", new Document("readOnly", false))
+                .append("type", "collection")
+                .append("idIndex", new Document("key", new Document("_id", 1)).append("name", "_id_").append("v", 2)))
+            .toList();
+        Document cursor = new Document("id", 0L)
+            .append("ns", database.getDatabaseName() + ".$cmd.listCollections")
+            .append("firstBatch", found);
+        Document reply = new Document("cursor", cursor);
+        Utils.markOkay(reply);
+        return reply;
     }
 
     private static boolean hasCollections(String database, BiFunction<String, Document, Document> runOn) {

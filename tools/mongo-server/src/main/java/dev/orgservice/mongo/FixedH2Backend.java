@@ -38,7 +38,8 @@ final class FixedH2Backend extends H2Backend {
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
         return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query),
-            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other));
+            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other),
+            () -> resolveDatabase(databaseName));
     }
 
     @Override

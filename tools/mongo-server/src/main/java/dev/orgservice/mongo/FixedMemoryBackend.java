@@ -40,6 +40,7 @@ final class FixedMemoryBackend extends MemoryBackend {
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
         return CommandFixes.handle(command, query, c -> super.handleCommand(channel, databaseName, c, query),
-            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other));
+            (database, other) -> super.handleCommand(channel, database, other.keySet().iterator().next(), other),
+            () -> resolveDatabase(databaseName));
     }
 }
