@@ -2,14 +2,13 @@ package dev.orgservice.mongo;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
-import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
-/** The memory backend, with fixes A, B, C, D, G, H and I of CommandFixes. */
+/** The memory backend: fixes A to D and G to I of CommandFixes, J (IndexDescriptions) and K (NarrowingMemoryCollection). */
 final class FixedMemoryBackend extends MemoryBackend {
 
     @Override
@@ -22,17 +21,10 @@ final class FixedMemoryBackend extends MemoryBackend {
 
             @Override
             protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
-                return new MemoryCollection(this, collectionName, options, cursorRegistry) {
-                    @Override
-                    public synchronized void addIndex(Index<Integer> index) {
-                        super.addIndex(index); // B
-                    }
-
-                    @Override
-                    public synchronized void dropIndex(String indexName) {
-                        super.dropIndex(indexName); // B
-                    }
-                };
+                if (collectionName.equals(IndexDescriptions.NAME)) {
+                    return new IndexDescriptions(this, options, cursorRegistry); // J
+                }
+                return new NarrowingMemoryCollection(this, collectionName, options, cursorRegistry); // B, K
             }
         };
     }
