@@ -70,8 +70,8 @@ async function benchMode(uri, mode, bcryptFloor) {
       LOGIN_FAILURE_CEILING: '100000000',
       CREATE_RATE_LIMIT: '100000000',
       CREATE_GLOBAL_RATE_LIMIT: '100000000',
-    // As the Dockerfile runs it.
-    MALLOC_ARENA_MAX: '2',
+      // As the Dockerfile runs it.
+      MALLOC_ARENA_MAX: '2',
     });
     const seeded = await seed(app.url);
     floors = await startAppProcess(env, { script: path.join(__dirname, 'floors.js') });
