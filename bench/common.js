@@ -31,19 +31,19 @@ function machine() {
 }
 
 /**
- * A run: `benchMode(uri, mode)` for each mode, on one database (a local MongoDB-wire server, or
- * MONGODB_URI), recorded with the machine and `header`, then written to bench/results/.
+ * A run: `benchMode(uri, mode)` for each mode, each on a database of its own (a new local
+ * MongoDB-wire server, whose heap the other mode's data would crowd, or MONGODB_URI), recorded with
+ * the machine and `header`, then written to bench/results/.
  */
-async function runModes(modes, header, benchMode, resultsPrefix = '') {
+async function runModes(modes, header, benchMode, { resultsPrefix = '', databaseHeapMiB } = {}) {
   const run = { at: new Date().toISOString(), machine: machine(), node: process.version, ...header, modes: {} };
-  const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true });
-  const uri = process.env.MONGODB_URI ?? database.uri;
-  try {
-    for (const mode of modes) {
-      run.modes[mode] = await benchMode(uri, mode);
+  for (const mode of modes) {
+    const database = process.env.MONGODB_URI ? null : await startLocalMongo({ memory: true, heapMiB: databaseHeapMiB });
+    try {
+      run.modes[mode] = await benchMode(process.env.MONGODB_URI ?? database.uri, mode);
+    } finally {
+      await database?.stop();
     }
-  } finally {
-    await database?.stop();
   }
   writeResults(run, resultsPrefix);
 }

@@ -14,6 +14,8 @@ export interface LocalMongoOptions {
   dataFile?: string;
   memory?: boolean;
   log?: (line: string) => void;
+  /** The server's heap cap instead of 256 MiB (ignored with LOCAL_MONGO_JAVA_OPTS). */
+  heapMiB?: number;
 }
 
 export function startLocalMongo(options?: LocalMongoOptions): Promise<LocalMongo>;

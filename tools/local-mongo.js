@@ -61,9 +61,13 @@ function javaAvailable() {
   return javaAvailableCache;
 }
 
-function jvmFlags() {
+/** LOCAL_MONGO_JAVA_OPTS, else the defaults with the heap cap of `heapMiB` when given. */
+function jvmFlags(heapMiB) {
   const fromEnv = process.env.LOCAL_MONGO_JAVA_OPTS;
-  return fromEnv !== undefined ? fromEnv.split(/\s+/).filter(Boolean) : DEFAULT_JVM_FLAGS;
+  if (fromEnv !== undefined) return fromEnv.split(/\s+/).filter(Boolean);
+  return heapMiB
+    ? DEFAULT_JVM_FLAGS.map((flag) => (flag.startsWith('-Xmx') ? `-Xmx${heapMiB}m` : flag))
+    : DEFAULT_JVM_FLAGS;
 }
 
 function mtimeMs(file) {
@@ -192,8 +196,8 @@ class PortInUseError extends Error {}
 /** Another server holds the data file (H2 locks it while open). */
 class DataInUseError extends Error {}
 
-function spawnJavaServer({ jar, port, dataFile, memory }) {
-  const args = [...jvmFlags(), '-jar', jar, '--port', String(port), '--bind', '127.0.0.1'];
+function spawnJavaServer({ jar, port, dataFile, memory, heapMiB }) {
+  const args = [...jvmFlags(heapMiB), '-jar', jar, '--port', String(port), '--bind', '127.0.0.1'];
   args.push(...(memory ? ['--memory'] : ['--data', dataFile]));
   // The server watches its stdin: when this process dies in any way (even SIGKILL), the OS closes the pipe
   // and the server shuts itself down.
@@ -284,14 +288,14 @@ function spawnJavaServer({ jar, port, dataFile, memory }) {
   return { child, ready, stop };
 }
 
-async function startJavaServer({ port, dataFile, memory }) {
+async function startJavaServer({ port, dataFile, memory, heapMiB }) {
   await ensureJar();
   const jar = runnableJar();
   // A port picked by freePort can be taken by someone else before the server binds it: retry then.
   const attempts = port ? 1 : 3;
   for (let attempt = 1; ; attempt++) {
     const actualPort = port || (await freePort());
-    const server = spawnJavaServer({ jar, port: actualPort, dataFile, memory });
+    const server = spawnJavaServer({ jar, port: actualPort, dataFile, memory, heapMiB });
     try {
       const listeningPort = await server.ready;
       // From here on the server must not keep Node alive by itself (Jest global setup, scripts): the exit
@@ -357,9 +361,10 @@ async function startMemoryServer({ port, dataFile, log }) {
  * @param {string} [options.dataFile] H2 MVStore file: data survives restarts. Mutually exclusive with memory.
  * @param {boolean} [options.memory] Keep data in memory only (the default when no dataFile is given).
  * @param {(line: string) => void} [options.log] Where to report the mongodb-memory-server fallback (stderr).
+ * @param {number} [options.heapMiB] The server's heap cap instead of 256 MiB (not with LOCAL_MONGO_JAVA_OPTS).
  * @returns {Promise<{uri: string, port: number, stop: () => Promise<void>, process: import('child_process').ChildProcess | null}>}
  */
-async function startLocalMongo({ port = 0, dataFile, memory, log } = {}) {
+async function startLocalMongo({ port = 0, dataFile, memory, log, heapMiB } = {}) {
   if (dataFile && memory) throw new Error('local-mongo: give either dataFile or memory, not both');
   if (!Number.isInteger(Number(port)) || Number(port) < 0 || Number(port) > 65535) {
     throw new Error(`local-mongo: invalid port ${port}`);
@@ -369,7 +374,7 @@ async function startLocalMongo({ port = 0, dataFile, memory, log } = {}) {
   if (!javaAvailable()) {
     return startMemoryServer({ port: Number(port), dataFile: file, log: logLine });
   }
-  return startJavaServer({ port: Number(port), dataFile: file, memory: !file });
+  return startJavaServer({ port: Number(port), dataFile: file, memory: !file, heapMiB });
 }
 
 module.exports = {

@@ -16,9 +16,10 @@ import de.bwaldvogel.mongo.bson.Document;
  *
  * K. A unique index served only a query on exactly its keys: {_id: x} used the _id index, but
  *    {_id: x, state: "active"} (a conditional update, the usual shape of a compare-and-set) read
- *    every document of the collection. A query that gives every key of a unique index a plain value
- *    (no operator, array, null or pattern), among other conditions, now reads the documents the
- *    index finds for those values and checks the whole query on them, as MongoDB does.
+ *    every document of the collection, and {_id: {$in: [1 000 ids]}, state: ...} compared every
+ *    document with every id. A query that gives every key of a unique index a plain value or an $in
+ *    of plain values (no other operator, no array, null or pattern), among other conditions, now reads
+ *    the documents the index finds for those values and checks the whole query on them, as MongoDB does.
  */
 class NarrowingMemoryCollection extends MemoryCollection {
 
@@ -50,16 +51,21 @@ class NarrowingMemoryCollection extends MemoryCollection {
         return super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
     }
 
-    /** The query's conditions on the index's keys, if each is a plain value; else null. */
+    /** The query's conditions on the index's keys, if each is a plain value or an $in of them; else null. */
     private static Document plainKeysOf(Index<Integer> index, Document query) {
         Document keys = new Document();
         for (var key : index.getKeys()) {
             Object value = query.get(key.getKey());
-            if (value == null || value instanceof Document || value instanceof Collection || value instanceof Pattern) {
+            if (!isPlain(value) && !(value instanceof Document condition && condition.size() == 1
+                && condition.get("$in") instanceof Collection<?> values && values.stream().allMatch(NarrowingMemoryCollection::isPlain))) {
                 return null;
             }
             keys.put(key.getKey(), value);
         }
         return keys;
+    }
+
+    private static boolean isPlain(Object value) {
+        return value != null && !(value instanceof Document || value instanceof Collection || value instanceof Pattern);
     }
 }
