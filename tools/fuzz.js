@@ -135,7 +135,12 @@ async function main() {
         await fuzzIdentity(identity);
       }
     };
-    await Promise.all(Array.from({ length: FUZZ_CONCURRENCY }, next));
+    // Both run to their end (their apps stopped) before the database goes, even when one fails.
+    const ends = await Promise.allSettled(Array.from({ length: FUZZ_CONCURRENCY }, next));
+    const failure = ends.find((end) => end.status === 'rejected');
+    if (failure) {
+      throw failure.reason;
+    }
   } finally {
     await database.stop();
   }

@@ -68,7 +68,9 @@ export class TenantStorageService {
   /**
    * Empties a storage name that a create or a rename has just claimed, so that nothing found there
    * ever joins the organization's data. There is normally nothing: a former owner's late writes are
-   * dropped or carried off, by its recorded entities, before its reserved name is free again.
+   * dropped or carried off, by its recorded entities, before its reserved name is free again. Only
+   * the entities defined in this code are looked for here: an entity's collection is always recorded
+   * before its first write, so one neither recorded nor defined was never written by this service.
    */
   dropLeftovers(storageName: string, beforeEachStep: StepGuard): Promise<void> {
     return this.evacuate({ storageName, entities: [] }, {}, beforeEachStep);

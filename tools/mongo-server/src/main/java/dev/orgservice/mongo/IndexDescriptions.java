@@ -41,13 +41,13 @@ final class IndexDescriptions extends MemoryCollection {
 
     @Override
     protected void removeDocument(Integer position) {
-        positionsOf(getDocument(position)).remove(position);
+        forget(getDocument(position), position);
         super.removeDocument(position);
     }
 
     @Override
     protected void handleUpdate(Integer position, Document oldDocument, Document newDocument) {
-        positionsOf(oldDocument).remove(position);
+        forget(oldDocument, position);
         super.handleUpdate(position, oldDocument, newDocument);
         positionsOf(newDocument).add(position);
     }
@@ -60,6 +60,15 @@ final class IndexDescriptions extends MemoryCollection {
             return matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
         }
         return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+    }
+
+    /** A namespace's entry goes with its last description: names of dropped collections do not pile up. */
+    private void forget(Document document, Integer position) {
+        String namespace = String.valueOf(document.get(NAMESPACE));
+        NavigableSet<Integer> positions = byNamespace.get(namespace);
+        if (positions != null && positions.remove(position) && positions.isEmpty()) {
+            byNamespace.remove(namespace);
+        }
     }
 
     private NavigableSet<Integer> positionsOf(Document document) {

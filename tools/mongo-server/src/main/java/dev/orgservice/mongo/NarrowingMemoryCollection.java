@@ -1,6 +1,7 @@
 package dev.orgservice.mongo;
 
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.regex.Pattern;
 
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -9,6 +10,7 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
@@ -44,8 +46,11 @@ class NarrowingMemoryCollection extends MemoryCollection {
         for (Index<Integer> index : getIndexes()) {
             Document keys = plainKeysOf(index, query);
             if (index.isUnique() && keys != null && keys.size() < query.size() && index.canHandle(keys)) {
-                return matchDocuments(query, index.getPositions(keys), orderBy, numberToSkip, numberToReturn,
-                    batchSize, fieldSelector);
+                // Once each: an $in of two elements of one document's array finds it twice.
+                var positions = new LinkedHashSet<Integer>();
+                index.getPositions(keys).forEach(positions::add);
+                return matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize,
+                    fieldSelector);
             }
         }
         return super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
@@ -66,6 +71,7 @@ class NarrowingMemoryCollection extends MemoryCollection {
     }
 
     private static boolean isPlain(Object value) {
-        return value != null && !(value instanceof Document || value instanceof Collection || value instanceof Pattern);
+        return value != null && !(value instanceof Document || value instanceof Collection || value instanceof Pattern
+            || BsonRegularExpression.isRegularExpression(value));
     }
 }
