@@ -218,7 +218,7 @@ export class OrganizationLifecycleService {
     try {
       for (const vacancy of taken.vacated_slugs.filter((candidate) => this.registry.isDue(candidate))) {
         // A late write's entity was recorded before it: on the vacancy, or on the record during the rename.
-        const vacated = storageOf(vacancy.slug, [...new Set([...vacancy.entities, ...taken.entities])]);
+        const vacated = storageOf(vacancy.slug, [...vacancy.entities, ...taken.entities]);
         const stillHeld = () => this.registry.confirmVacancies(taken);
         if (taken.state === TenantState.Deleted) {
           await this.storage.drop(vacated, taken._id.toString(), stillHeld);
